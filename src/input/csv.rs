@@ -1,0 +1,504 @@
+/*!
+CSV exports: splitting the byte stream into records, splitting records into fields, and mapping
+fields to canonical events through the header.
+
+Records are split by quote parity (a newline ends a record only outside quotes), which is RFC 4180
+for well-formed files and lets a quoted field span lines. A broken file needs a resynchronisation
+rule, because one unterminated quote would otherwise swallow the rest of the file: when a record
+that spans several physical lines does not have the header's number of fields (or runs into the end
+of the file inside quotes), only its first physical line is quarantined as an unterminated quote and
+splitting restarts on the next line. Every physical line therefore ends up in a stored record, a
+quarantined record, or is blank.
+*/
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use memchr::{memchr, memchr2};
+
+use super::columns::{ColumnMap, Field, HeaderMapping, Target};
+use super::row::{RawEvent, RequiredNames, RowError, convert};
+use super::values::python_cell;
+use super::{ParsedChunk, Quarantined, truncate_raw};
+use crate::model::schema::EventColumns;
+
+/// A record that spans more than this is treated as runaway quoting.
+const MAX_RECORD_BYTES: usize = 64 << 20;
+/// Bytes read from the source at a time.
+const READ_CHUNK: usize = 8 << 20;
+
+/// One record's position in a batch's bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub start: usize,
+    /// Exclusive, without the line terminator.
+    pub end: usize,
+    /// 1-based physical line of the record's first byte.
+    pub line: u64,
+}
+
+/// Records split from the input, owning their bytes so they can be parsed on another thread.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub data: Vec<u8>,
+    pub records: Vec<Span>,
+    /// Lines quarantined while splitting (unterminated quotes, runaway records).
+    pub broken: Vec<Quarantined>,
+}
+
+enum Scan {
+    /// A record ends at `end` (exclusive of the newline); the next starts at `next`.
+    Record { end: usize, next: usize, newlines: u64 },
+    /// The buffer ends before the record does.
+    NeedMore,
+    /// End of input inside quotes.
+    Unterminated,
+}
+
+fn scan_record(buf: &[u8], start: usize, eof: bool) -> Scan {
+    let mut i = start;
+    let mut newlines = 0;
+    loop {
+        match memchr2(b'"', b'\n', &buf[i..]) {
+            Some(k) if buf[i + k] == b'\n' => return Scan::Record { end: i + k, next: i + k + 1, newlines },
+            Some(k) => {
+                // Inside quotes until the next quote; a doubled quote re-opens at once.
+                let q = i + k + 1;
+                match memchr(b'"', &buf[q..]) {
+                    Some(k2) => {
+                        newlines += memchr::memchr_iter(b'\n', &buf[q..q + k2]).count() as u64;
+                        i = q + k2 + 1;
+                    }
+                    None if eof => return Scan::Unterminated,
+                    None => return Scan::NeedMore,
+                }
+            }
+            None if eof => return Scan::Record { end: buf.len(), next: buf.len(), newlines },
+            None => return Scan::NeedMore,
+        }
+    }
+}
+
+/// Count the fields of a record (for the resynchronisation rule).
+fn count_fields(rec: &[u8]) -> usize {
+    let mut fields = Vec::new();
+    split_fields(rec, &mut fields);
+    fields.len()
+}
+
+/// Split one record (without its line terminator) into fields, unquoting as RFC 4180 says.
+/// Lenient where files are sloppy: text after a closing quote is kept, a quote inside an unquoted
+/// field is literal.
+pub fn split_fields<'a>(rec: &'a [u8], out: &mut Vec<Cow<'a, [u8]>>) {
+    out.clear();
+    let rec = rec.strip_suffix(b"\r").unwrap_or(rec);
+    let mut i = 0;
+    loop {
+        if rec.get(i) == Some(&b'"') {
+            i += 1;
+            let mut owned: Option<Vec<u8>> = None;
+            let mut seg_start = i;
+            loop {
+                match memchr(b'"', &rec[i..]) {
+                    None => {
+                        // Unbalanced: the rest of the record is the field.
+                        let tail = &rec[seg_start..];
+                        let v = match owned.take() {
+                            Some(mut o) => {
+                                o.extend_from_slice(tail);
+                                Cow::Owned(o)
+                            }
+                            None => Cow::Borrowed(tail),
+                        };
+                        out.push(v);
+                        return;
+                    }
+                    Some(k) if rec.get(i + k + 1) == Some(&b'"') => {
+                        let o = owned.get_or_insert_with(Vec::new);
+                        o.extend_from_slice(&rec[seg_start..=i + k]);
+                        i += k + 2;
+                        seg_start = i;
+                    }
+                    Some(k) => {
+                        let close = i + k;
+                        let after = memchr(b',', &rec[close + 1..]).map_or(rec.len(), |c| close + 1 + c);
+                        let extra = &rec[close + 1..after];
+                        let v = match owned.take() {
+                            Some(mut o) => {
+                                o.extend_from_slice(&rec[seg_start..close]);
+                                o.extend_from_slice(extra);
+                                Cow::Owned(o)
+                            }
+                            None if extra.is_empty() => Cow::Borrowed(&rec[seg_start..close]),
+                            None => {
+                                let mut o = rec[seg_start..close].to_vec();
+                                o.extend_from_slice(extra);
+                                Cow::Owned(o)
+                            }
+                        };
+                        out.push(v);
+                        if after >= rec.len() {
+                            return;
+                        }
+                        i = after + 1;
+                        break;
+                    }
+                }
+            }
+        } else {
+            let end = memchr(b',', &rec[i..]).map_or(rec.len(), |c| i + c);
+            out.push(Cow::Borrowed(&rec[i..end]));
+            if end >= rec.len() {
+                return;
+            }
+            i = end + 1;
+        }
+        if i == rec.len() {
+            out.push(Cow::Borrowed(&rec[i..]));
+            return;
+        }
+    }
+}
+
+/// Streams records out of a reader in batches.
+pub struct Splitter<R> {
+    reader: R,
+    buf: Vec<u8>,
+    pos: usize,
+    eof: bool,
+    /// Physical line number of `buf[pos]`.
+    line: u64,
+    expected_fields: usize,
+    /// Bytes consumed from the (decompressed) input so far, for progress.
+    pub consumed: u64,
+}
+
+impl<R: Read> Splitter<R> {
+    /// Start after the header: `rest` holds the bytes already read past it, `line` is the line
+    /// number the first record starts on.
+    pub fn new(reader: R, rest: Vec<u8>, line: u64, expected_fields: usize, eof: bool) -> Self {
+        Splitter { reader, buf: rest, pos: 0, eof, line, expected_fields, consumed: 0 }
+    }
+
+    fn fill(&mut self) -> std::io::Result<()> {
+        if self.eof {
+            return Ok(());
+        }
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + READ_CHUNK, 0);
+        let mut filled = old;
+        // Read until the chunk is full or the input ends, so small reads (gzip) batch up.
+        while filled < self.buf.len() {
+            match self.reader.read(&mut self.buf[filled..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.truncate(filled);
+                    return Err(e);
+                }
+            }
+        }
+        self.buf.truncate(filled);
+        Ok(())
+    }
+
+    /// The next batch of about `target` bytes of records, or `None` at the end of input.
+    pub fn next_batch(&mut self, target: usize) -> std::io::Result<Option<Batch>> {
+        let mut records = Vec::new();
+        let mut broken = Vec::new();
+        let mut batch_start = self.pos;
+        loop {
+            let nothing_yet = records.is_empty() && broken.is_empty();
+            let scan = if self.pos >= self.buf.len() {
+                if self.eof || !nothing_yet {
+                    break;
+                }
+                Scan::NeedMore
+            } else {
+                scan_record(&self.buf, self.pos, self.eof)
+            };
+            match scan {
+                Scan::NeedMore => {
+                    if !nothing_yet {
+                        break;
+                    }
+                    if self.buf.len() - self.pos > MAX_RECORD_BYTES {
+                        // May read on past the buffer: return this on its own.
+                        let q = self.quarantine_first_line("record longer than 64 MiB: an unterminated quoted field?")?;
+                        return Ok(Some(Batch { data: Vec::new(), records: Vec::new(), broken: vec![q] }));
+                    }
+                    // Nothing collected yet, so the buffer may be compacted under us.
+                    self.fill()?;
+                    batch_start = self.pos;
+                }
+                Scan::Unterminated => {
+                    broken.push(self.quarantine_first_line("unterminated quoted field")?);
+                }
+                Scan::Record { end, next, newlines } => {
+                    let rec = &self.buf[self.pos..end];
+                    let blank = rec.is_empty() || rec == b"\r";
+                    if newlines > 0 && !blank && count_fields(rec) != self.expected_fields {
+                        broken.push(self.quarantine_first_line(
+                            "unterminated quoted field: the quote opened here runs into later lines",
+                        )?);
+                        continue;
+                    }
+                    if !blank {
+                        records.push(Span { start: self.pos - batch_start, end: end - batch_start, line: self.line });
+                    }
+                    self.line += newlines + u64::from(next > end);
+                    self.consumed += (next - self.pos) as u64;
+                    self.pos = next;
+                    if self.pos - batch_start >= target {
+                        break;
+                    }
+                }
+            }
+        }
+        if records.is_empty() && broken.is_empty() {
+            return Ok(None);
+        }
+        // Own the batch's bytes; the rest stays for the next call. Spans are relative to batch_start.
+        let data = self.buf[batch_start..self.pos].to_vec();
+        Ok(Some(Batch { data, records, broken }))
+    }
+
+    /// The header record (the first non-blank record), or `None` for an input with no records.
+    pub fn next_header(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        loop {
+            let scan = if self.pos >= self.buf.len() {
+                if self.eof {
+                    return Ok(None);
+                }
+                Scan::NeedMore
+            } else {
+                scan_record(&self.buf, self.pos, self.eof)
+            };
+            match scan {
+                Scan::NeedMore if self.buf.len() - self.pos > MAX_RECORD_BYTES => {
+                    return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "line 1: header longer than 64 MiB"));
+                }
+                Scan::NeedMore => self.fill()?,
+                Scan::Unterminated => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "line 1: the header has an unterminated quote",
+                    ));
+                }
+                Scan::Record { end, next, newlines } => {
+                    let rec = &self.buf[self.pos..end];
+                    let blank = rec.is_empty() || rec == b"\r";
+                    let header = (!blank).then(|| rec.to_vec());
+                    self.line += newlines + u64::from(next > end);
+                    self.consumed += (next - self.pos) as u64;
+                    self.pos = next;
+                    if header.is_some() {
+                        return Ok(header);
+                    }
+                }
+            }
+        }
+    }
+
+    /// After the header: split records expecting the header's number of fields.
+    pub fn into_records(mut self, expected_fields: usize) -> Self {
+        self.expected_fields = expected_fields;
+        self
+    }
+
+    /// Quarantine the physical line at `pos` and move past it (reading on if it is longer than the
+    /// buffer, without keeping more than a preview of it).
+    fn quarantine_first_line(&mut self, reason: &str) -> std::io::Result<Quarantined> {
+        let line = self.line;
+        loop {
+            if let Some(k) = memchr(b'\n', &self.buf[self.pos..]) {
+                let raw = truncate_raw(&self.buf[self.pos..self.pos + k]);
+                self.consumed += (k + 1) as u64;
+                self.pos += k + 1;
+                self.line += 1;
+                return Ok(Quarantined { line, column: None, reason: reason.to_owned(), raw });
+            }
+            if self.eof {
+                let raw = truncate_raw(&self.buf[self.pos..]);
+                self.consumed += (self.buf.len() - self.pos) as u64;
+                self.pos = self.buf.len();
+                return Ok(Quarantined { line, column: None, reason: reason.to_owned(), raw });
+            }
+            if self.buf.len() - self.pos > MAX_RECORD_BYTES {
+                // Keep a preview and drop the rest of this enormous line as it streams past.
+                let preview = truncate_raw(&self.buf[self.pos..]);
+                self.consumed += (self.buf.len() - self.pos) as u64;
+                self.pos = self.buf.len();
+                self.fill()?;
+                let q = self.quarantine_first_line(reason)?;
+                return Ok(Quarantined { line, raw: preview, ..q });
+            }
+            self.fill()?;
+        }
+    }
+}
+
+/// How fields of one CSV file become events.
+pub struct CsvMapping {
+    pub header: HeaderMapping,
+    pub names: RequiredNames,
+    /// Unknown columns hold Python literals (code42cli) rather than plain text.
+    pub python_values: bool,
+    /// The file is an auditlens export whose formula-neutralised cells are restored on input.
+    pub unneutralise: bool,
+}
+
+impl CsvMapping {
+    pub fn new(header: &[String], column_map: &ColumnMap) -> Result<CsvMapping, String> {
+        let header = HeaderMapping::new(header, column_map)?;
+        let names = RequiredNames {
+            timestamp: header.column_name(Field::Timestamp).map(str::to_owned),
+            event_type: header.column_name(Field::EventType).map(str::to_owned),
+        };
+        let python_values = header.api_naming;
+        let unneutralise =
+            header.names.iter().any(|n| super::columns::normalize_header(n) == crate::output::EVENT_ID_HEADER);
+        Ok(CsvMapping { header, names, python_values, unneutralise })
+    }
+}
+
+/// Parse the records of a batch into canonical rows (one call per parallel slice).
+pub fn parse_records(batch: &Batch, spans: &[Span], map: &CsvMapping) -> ParsedChunk {
+    let mut cols = EventColumns::with_capacity(spans.len());
+    let mut quarantined = Vec::new();
+    let mut fields = Vec::with_capacity(map.header.targets.len());
+    for span in spans {
+        let rec = &batch.data[span.start..span.end];
+        match record_to_event(rec, span.line, map, &mut fields, &mut cols) {
+            Ok(()) => {}
+            Err(e) => quarantined.push(Quarantined {
+                line: span.line,
+                column: e.column,
+                reason: e.reason,
+                raw: truncate_raw(rec),
+            }),
+        }
+    }
+    ParsedChunk { rows_read: spans.len() as u64, events: cols, quarantined }
+}
+
+fn record_to_event<'a>(
+    rec: &'a [u8],
+    line: u64,
+    map: &CsvMapping,
+    fields: &mut Vec<Cow<'a, [u8]>>,
+    out: &mut EventColumns,
+) -> Result<(), RowError> {
+    split_fields(rec, fields);
+    let want = map.header.targets.len();
+    if fields.len() != want {
+        return Err(RowError::new(None, format!("expected {want} fields as in the header, found {}", fields.len())));
+    }
+    let mut raw = RawEvent { line, ..RawEvent::default() };
+    for (i, (bytes, target)) in fields.iter().zip(&map.header.targets).enumerate() {
+        let text: Cow<'_, str> = match bytes {
+            Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).map_err(|e| utf8_error(map, i, e))?),
+            Cow::Owned(b) => Cow::Owned(std::str::from_utf8(b).map_err(|e| utf8_error(map, i, e))?.to_owned()),
+        };
+        let text = if map.unneutralise { crate::output::unneutralise(text) } else { text };
+        match target {
+            Target::Field(f) => {
+                let slot = match f {
+                    Field::Timestamp => &mut raw.timestamp,
+                    Field::EventType => &mut raw.event_type,
+                    Field::ActorName => &mut raw.actor_name,
+                    Field::ActorId => &mut raw.actor_id,
+                    Field::ActorType => &mut raw.actor_type,
+                    Field::Ip => &mut raw.ip,
+                    Field::UserAgent => &mut raw.user_agent,
+                    Field::AffectedName => &mut raw.affected_name,
+                    Field::AffectedId => &mut raw.affected_id,
+                    Field::Details => &mut raw.details_text,
+                    Field::Derived => continue,
+                };
+                *slot = Some(text);
+            }
+            Target::Detail(key) => {
+                // An empty cell is an absent key: code42cli writes the union of all events' keys.
+                if text.is_empty() {
+                    continue;
+                }
+                let v = if map.python_values {
+                    python_cell(&text)
+                } else {
+                    serde_json::Value::String(text.into_owned())
+                };
+                raw.details.insert(key.clone(), v);
+            }
+        }
+    }
+    convert(raw, &map.names, out)
+}
+
+fn utf8_error(map: &CsvMapping, i: usize, e: std::str::Utf8Error) -> RowError {
+    RowError::new(
+        map.header.names.get(i).map(String::as_str),
+        format!("invalid UTF-8 in field {} at byte {}", i + 1, e.valid_up_to()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(s: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        split_fields(s.as_bytes(), &mut out);
+        out.iter().map(|f| String::from_utf8(f.to_vec()).unwrap()).collect()
+    }
+
+    #[test]
+    fn field_splitting() {
+        assert_eq!(fields("a,b,c"), ["a", "b", "c"]);
+        assert_eq!(fields("a,,"), ["a", "", ""]);
+        assert_eq!(fields(""), [""]);
+        assert_eq!(fields("\"a,b\",\"say \"\"hi\"\"\",c\r"), ["a,b", "say \"hi\"", "c"]);
+        assert_eq!(fields("\"multi\nline\",x"), ["multi\nline", "x"]);
+        assert_eq!(fields("\"\""), [""]);
+        assert_eq!(fields("\"a\"b,c"), ["ab", "c"]);
+    }
+
+    fn split_all(input: &str, expected_fields: usize) -> (Vec<(u64, String)>, Vec<(u64, String)>) {
+        let mut s = Splitter::new(input.as_bytes(), Vec::new(), 2, expected_fields, false);
+        let (mut good, mut bad) = (Vec::new(), Vec::new());
+        while let Some(b) = s.next_batch(7).unwrap() {
+            for r in &b.records {
+                good.push((r.line, String::from_utf8(b.data[r.start..r.end].to_vec()).unwrap()));
+            }
+            for q in b.broken {
+                bad.push((q.line, q.raw));
+            }
+        }
+        (good, bad)
+    }
+
+    #[test]
+    fn records_with_quoted_newlines_keep_physical_line_numbers() {
+        let (good, bad) = split_all("a,b\r\n\"x\ny\",z\r\n\r\nc,d", 2);
+        assert!(bad.is_empty());
+        assert_eq!(good, [(2, "a,b\r".to_string()), (3, "\"x\ny\",z\r".to_string()), (6, "c,d".to_string())]);
+    }
+
+    #[test]
+    fn an_unterminated_quote_costs_one_line() {
+        let (good, bad) = split_all("a,b\n\"broken,x\nc,d\ne,\"f\"\"g\"\n", 2);
+        assert_eq!(bad, [(3, "\"broken,x".to_string())]);
+        assert_eq!(good.iter().map(|g| g.0).collect::<Vec<_>>(), [2, 4, 5]);
+        let (good, bad) = split_all("a,b\nc,\"d\n", 2);
+        assert_eq!(bad, [(3, "c,\"d".to_string())]);
+        assert_eq!(good.len(), 1);
+    }
+}

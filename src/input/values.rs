@@ -1,0 +1,299 @@
+/*!
+Value-level parsing shared by every reader: null spellings, IP proxy chains, the Python literals that
+code42cli writes into its CSV, and canonical JSON for event details.
+*/
+
+use std::net::IpAddr;
+
+use serde_json::{Map, Number, Value};
+
+/// True for the spellings exports use for "no value": empty, `null` (any case) and Python's `None`.
+pub fn is_null_text(s: &str) -> bool {
+    let t = s.trim();
+    t.is_empty() || t.eq_ignore_ascii_case("null") || t == "None"
+}
+
+/// `Some(trimmed)` unless the text is one of the null spellings.
+pub fn non_null(s: &str) -> Option<&str> {
+    (!is_null_text(s)).then(|| s.trim())
+}
+
+/// Split an `actorIpAddress` value into addresses: a comma-separated proxy chain whose first entry is
+/// the client. Null entries are dropped, a `:port` suffix is removed and valid addresses are written
+/// in their canonical form (so `::FFFF:1.2.3.4` and `::ffff:1.2.3.4` compare equal); anything that
+/// is not an address is kept as given rather than dropped.
+pub fn split_ip_chain(raw: &str) -> Vec<String> {
+    raw.split([',', ' ', ';'])
+        .map(str::trim)
+        .filter(|s| !is_null_text(s))
+        .map(normalize_ip)
+        .collect()
+}
+
+fn normalize_ip(s: &str) -> String {
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return ip.to_string();
+    }
+    // [v6]:port and v4:port
+    if let Some(rest) = s.strip_prefix('[') {
+        if let Some((addr, _port)) = rest.split_once(']') {
+            if let Ok(ip) = addr.parse::<IpAddr>() {
+                return ip.to_string();
+            }
+        }
+    }
+    if let Some((addr, port)) = s.rsplit_once(':') {
+        if port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty() {
+            if let Ok(ip @ IpAddr::V4(_)) = addr.parse::<IpAddr>() {
+                return ip.to_string();
+            }
+        }
+    }
+    s.to_owned()
+}
+
+/// Interpret a CSV cell as code42cli wrote it: `True`/`False`/`None`, Python `dict`/`list`/`tuple`
+/// reprs and JSON become structured values; anything else stays text. Numbers stay text because a CSV
+/// cell does not say whether `00123` was a number.
+pub fn python_cell(s: &str) -> Value {
+    match s {
+        "True" => return Value::Bool(true),
+        "False" => return Value::Bool(false),
+        "None" => return Value::Null,
+        _ => {}
+    }
+    let t = s.trim();
+    if t.starts_with(['{', '[', '(']) {
+        if let Ok(v) = serde_json::from_str::<Value>(t) {
+            return v;
+        }
+        let mut p = PyParser { s: t.as_bytes(), i: 0 };
+        if let Some(v) = p.value() {
+            p.ws();
+            if p.i == p.s.len() {
+                return v;
+            }
+        }
+    }
+    Value::String(s.to_owned())
+}
+
+/// A small recursive-descent parser for Python literal reprs (what `str(dict)` prints).
+struct PyParser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl PyParser<'_> {
+    const MAX_DEPTH: usize = 64;
+
+    fn ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+
+    fn value(&mut self) -> Option<Value> {
+        self.value_at(0)
+    }
+
+    fn value_at(&mut self, depth: usize) -> Option<Value> {
+        if depth > Self::MAX_DEPTH {
+            return None;
+        }
+        self.ws();
+        match *self.s.get(self.i)? {
+            b'{' => {
+                self.i += 1;
+                let mut map = Map::new();
+                loop {
+                    self.ws();
+                    if self.eat(b'}') {
+                        return Some(Value::Object(map));
+                    }
+                    let key = match self.value_at(depth + 1)? {
+                        Value::String(k) => k,
+                        other => other.to_string(),
+                    };
+                    self.ws();
+                    if !self.eat(b':') {
+                        return None;
+                    }
+                    let v = self.value_at(depth + 1)?;
+                    map.insert(key, v);
+                    self.ws();
+                    if !self.eat(b',') {
+                        self.ws();
+                        return self.eat(b'}').then_some(Value::Object(map));
+                    }
+                }
+            }
+            open @ (b'[' | b'(') => {
+                let close = if open == b'[' { b']' } else { b')' };
+                self.i += 1;
+                let mut items = Vec::new();
+                loop {
+                    self.ws();
+                    if self.eat(close) {
+                        return Some(Value::Array(items));
+                    }
+                    items.push(self.value_at(depth + 1)?);
+                    self.ws();
+                    if !self.eat(b',') {
+                        self.ws();
+                        return self.eat(close).then_some(Value::Array(items));
+                    }
+                }
+            }
+            q @ (b'\'' | b'"') => self.string(q).map(Value::String),
+            _ => {
+                let start = self.i;
+                while self.i < self.s.len() && !b",:}])".contains(&self.s[self.i]) && !self.s[self.i].is_ascii_whitespace() {
+                    self.i += 1;
+                }
+                let word = std::str::from_utf8(&self.s[start..self.i]).ok()?;
+                Some(match word {
+                    "True" => Value::Bool(true),
+                    "False" => Value::Bool(false),
+                    "None" => Value::Null,
+                    _ => {
+                        if let Ok(n) = word.parse::<i64>() {
+                            Value::Number(n.into())
+                        } else if let Ok(n) = word.parse::<u64>() {
+                            Value::Number(n.into())
+                        } else {
+                            let f = word.parse::<f64>().ok()?;
+                            Value::Number(Number::from_f64(f)?)
+                        }
+                    }
+                })
+            }
+        }
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        if self.s.get(self.i) == Some(&b) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn string(&mut self, quote: u8) -> Option<String> {
+        self.i += 1;
+        let mut out = Vec::new();
+        while let Some(&c) = self.s.get(self.i) {
+            self.i += 1;
+            if c == quote {
+                return String::from_utf8(out).ok();
+            }
+            if c != b'\\' {
+                out.push(c);
+                continue;
+            }
+            let e = *self.s.get(self.i)?;
+            self.i += 1;
+            match e {
+                b'n' => out.push(b'\n'),
+                b't' => out.push(b'\t'),
+                b'r' => out.push(b'\r'),
+                b'0' => out.push(0),
+                b'x' | b'u' | b'U' => {
+                    let n = match e {
+                        b'x' => 2,
+                        b'u' => 4,
+                        _ => 8,
+                    };
+                    let hex = std::str::from_utf8(self.s.get(self.i..self.i + n)?).ok()?;
+                    self.i += n;
+                    let ch = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+                    let mut buf = [0; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                other => out.push(other),
+            }
+        }
+        None
+    }
+}
+
+/// Write `v` as canonical JSON: object keys sorted (by bytes), no insignificant whitespace. Two
+/// spellings of the same details produce the same text, which the event id depends on.
+pub fn canonical_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_unstable();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_json_string(k, out);
+                out.push(':');
+                canonical_json(&map[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::String(s) => push_json_string(s, out),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn push_json_string(s: &str, out: &mut String) {
+    // serde_json's string escaping is canonical already (minimal escapes, \u00XX for controls).
+    out.push_str(&Value::String(s.to_owned()).to_string());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nulls() {
+        for s in ["", "  ", "null", "NULL", "None"] {
+            assert!(is_null_text(s), "{s:?}");
+        }
+        assert!(!is_null_text("nullable"));
+    }
+
+    #[test]
+    fn proxy_chains() {
+        assert_eq!(split_ip_chain("50.93.255.223, 64.252.71.111"), ["50.93.255.223", "64.252.71.111"]);
+        assert_eq!(split_ip_chain("null"), Vec::<String>::new());
+        assert_eq!(split_ip_chain("2001:DB8::1"), ["2001:db8::1"]);
+        assert_eq!(split_ip_chain("10.0.0.1:443"), ["10.0.0.1"]);
+        assert_eq!(split_ip_chain("[2001:db8::2]:8443,10.1.1.1"), ["2001:db8::2", "10.1.1.1"]);
+        assert_eq!(split_ip_chain("not-an-ip"), ["not-an-ip"]);
+    }
+
+    #[test]
+    fn python_literals() {
+        assert_eq!(python_cell("True"), json!(true));
+        assert_eq!(python_cell("{'a': 1, 'b': [1, 2], 'c': None, 'd': 'it\\'s'}"), json!({"a": 1, "b": [1, 2], "c": null, "d": "it's"}));
+        assert_eq!(python_cell("{\"a\": 1}"), json!({"a": 1}));
+        assert_eq!(python_cell("{'a': 1"), json!("{'a': 1"));
+        assert_eq!(python_cell("00123"), json!("00123"));
+        assert_eq!(python_cell("('x', 2.5)"), json!(["x", 2.5]));
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_recursively() {
+        let v: Value = serde_json::from_str(r#"{ "b": {"z": 1, "a": [ {"y": 2, "x": 1} ]}, "a": "é\n" }"#).unwrap();
+        let mut s = String::new();
+        canonical_json(&v, &mut s);
+        assert_eq!(s, r#"{"a":"é\n","b":{"a":[{"x":1,"y":2}],"z":1}}"#);
+    }
+}

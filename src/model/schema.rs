@@ -1,0 +1,268 @@
+/*!
+The canonical event schema as polars columns: names, types, a builder that fills them row by row,
+and the conversion back to owned [`Event`]s. This is the one place the stored layout is defined;
+readers write through [`EventColumns`] and every other module refers to columns through [`cols`].
+
+`timestamp` is microseconds in UTC so that every Parquet reader (Spark included, which rejects
+nanosecond timestamps) reads it as a timestamp; `timestamp_ns` is the exact instant with the
+nanoseconds some exports carry, and is what auditlens sorts and compares on.
+*/
+
+use polars::prelude::*;
+
+use super::event::{Event, EventId};
+use crate::time::format_timestamp;
+
+/// Column names of the canonical schema.
+pub mod cols {
+    pub const EVENT_ID: &str = "event_id";
+    pub const TIMESTAMP: &str = "timestamp";
+    pub const TIMESTAMP_NS: &str = "timestamp_ns";
+    pub const EVENT_TYPE: &str = "event_type";
+    pub const EVENT_LABEL: &str = "event_label";
+    pub const CATEGORY: &str = "category";
+    pub const DEPRECATED: &str = "deprecated";
+    pub const ACTOR_NAME: &str = "actor_name";
+    pub const ACTOR_ID: &str = "actor_id";
+    pub const ACTOR_TYPE: &str = "actor_type";
+    pub const CLIENT_IP: &str = "client_ip";
+    pub const IP_ADDRESSES: &str = "ip_addresses";
+    pub const USER_AGENT: &str = "user_agent";
+    pub const AFFECTED_USER_NAME: &str = "affected_user_name";
+    pub const AFFECTED_USER_ID: &str = "affected_user_id";
+    pub const DETAILS: &str = "details";
+    pub const SOURCE_FILE: &str = "source_file";
+    pub const SOURCE_SHA256: &str = "source_sha256";
+    pub const SOURCE_LINE: &str = "source_line";
+
+    /// Every column, in stored order.
+    pub const ALL: [&str; 19] = [
+        EVENT_ID, TIMESTAMP, TIMESTAMP_NS, EVENT_TYPE, EVENT_LABEL, CATEGORY, DEPRECATED, ACTOR_NAME,
+        ACTOR_ID, ACTOR_TYPE, CLIENT_IP, IP_ADDRESSES, USER_AGENT, AFFECTED_USER_NAME, AFFECTED_USER_ID,
+        DETAILS, SOURCE_FILE, SOURCE_SHA256, SOURCE_LINE,
+    ];
+}
+
+/// The polars data type of the `timestamp` column.
+pub fn timestamp_dtype() -> DataType {
+    DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+}
+
+/// The stored schema.
+pub fn event_schema() -> Schema {
+    use cols::*;
+    let s = || DataType::String;
+    Schema::from_iter([
+        Field::new(EVENT_ID.into(), s()),
+        Field::new(TIMESTAMP.into(), timestamp_dtype()),
+        Field::new(TIMESTAMP_NS.into(), DataType::Int64),
+        Field::new(EVENT_TYPE.into(), s()),
+        Field::new(EVENT_LABEL.into(), s()),
+        Field::new(CATEGORY.into(), s()),
+        Field::new(DEPRECATED.into(), DataType::Boolean),
+        Field::new(ACTOR_NAME.into(), s()),
+        Field::new(ACTOR_ID.into(), s()),
+        Field::new(ACTOR_TYPE.into(), s()),
+        Field::new(CLIENT_IP.into(), s()),
+        Field::new(IP_ADDRESSES.into(), DataType::List(Box::new(s()))),
+        Field::new(USER_AGENT.into(), s()),
+        Field::new(AFFECTED_USER_NAME.into(), s()),
+        Field::new(AFFECTED_USER_ID.into(), s()),
+        Field::new(DETAILS.into(), s()),
+        Field::new(SOURCE_FILE.into(), s()),
+        Field::new(SOURCE_SHA256.into(), s()),
+        Field::new(SOURCE_LINE.into(), DataType::UInt64),
+    ])
+}
+
+/// One canonical row, borrowed from wherever the reader holds it.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRow<'a> {
+    pub event_id: EventId,
+    pub timestamp_ns: i64,
+    pub event_type: &'a str,
+    pub event_label: &'a str,
+    pub category: &'a str,
+    pub deprecated: bool,
+    pub actor_name: Option<&'a str>,
+    pub actor_id: Option<&'a str>,
+    pub actor_type: &'a str,
+    pub ip_addresses: &'a [&'a str],
+    pub user_agent: Option<&'a str>,
+    pub affected_user_name: Option<&'a str>,
+    pub affected_user_id: Option<&'a str>,
+    pub details: &'a str,
+    pub source_line: u64,
+}
+
+/// Column builders for a batch of events from one source file.
+pub struct EventColumns {
+    ids: Vec<EventId>,
+    ts: Vec<i64>,
+    event_type: StringChunkedBuilder,
+    event_label: StringChunkedBuilder,
+    category: StringChunkedBuilder,
+    deprecated: BooleanChunkedBuilder,
+    actor_name: StringChunkedBuilder,
+    actor_id: StringChunkedBuilder,
+    actor_type: StringChunkedBuilder,
+    client_ip: StringChunkedBuilder,
+    ip_addresses: ListStringChunkedBuilder,
+    user_agent: StringChunkedBuilder,
+    affected_user_name: StringChunkedBuilder,
+    affected_user_id: StringChunkedBuilder,
+    details: StringChunkedBuilder,
+    source_line: Vec<u64>,
+}
+
+impl EventColumns {
+    pub fn with_capacity(n: usize) -> Self {
+        use cols::*;
+        let s = |name: &str| StringChunkedBuilder::new(name.into(), n);
+        EventColumns {
+            ids: Vec::with_capacity(n),
+            ts: Vec::with_capacity(n),
+            event_type: s(EVENT_TYPE),
+            event_label: s(EVENT_LABEL),
+            category: s(CATEGORY),
+            deprecated: BooleanChunkedBuilder::new(DEPRECATED.into(), n),
+            actor_name: s(ACTOR_NAME),
+            actor_id: s(ACTOR_ID),
+            actor_type: s(ACTOR_TYPE),
+            client_ip: s(CLIENT_IP),
+            ip_addresses: ListStringChunkedBuilder::new(IP_ADDRESSES.into(), n, n),
+            user_agent: s(USER_AGENT),
+            affected_user_name: s(AFFECTED_USER_NAME),
+            affected_user_id: s(AFFECTED_USER_ID),
+            details: s(DETAILS),
+            source_line: Vec::with_capacity(n),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Event ids and timestamps of the rows pushed so far (for deduplication and partitioning).
+    pub fn ids(&self) -> &[EventId] {
+        &self.ids
+    }
+
+    pub fn timestamps(&self) -> &[i64] {
+        &self.ts
+    }
+
+    pub fn push(&mut self, r: &EventRow<'_>) {
+        self.ids.push(r.event_id);
+        self.ts.push(r.timestamp_ns);
+        self.event_type.append_value(r.event_type);
+        self.event_label.append_value(r.event_label);
+        self.category.append_value(r.category);
+        self.deprecated.append_value(r.deprecated);
+        self.actor_name.append_option(r.actor_name);
+        self.actor_id.append_option(r.actor_id);
+        self.actor_type.append_value(r.actor_type);
+        self.client_ip.append_option(r.ip_addresses.first());
+        self.ip_addresses.append_values_iter(r.ip_addresses.iter().copied());
+        self.user_agent.append_option(r.user_agent);
+        self.affected_user_name.append_option(r.affected_user_name);
+        self.affected_user_id.append_option(r.affected_user_id);
+        self.details.append_value(r.details);
+        self.source_line.push(r.source_line);
+    }
+
+    /// The batch as a frame of the stored schema. `source_file` and `source_sha256` are the same for
+    /// every row of a batch, so they are given once here.
+    pub fn finish(mut self, source_file: &str, source_sha256: &str) -> PolarsResult<DataFrame> {
+        use cols::*;
+        let n = self.ids.len();
+        let ids: StringChunked = self.ids.iter().map(|id| Some(id.to_hex())).collect();
+        let ts_us: Vec<i64> = self.ts.iter().map(|ns| ns.div_euclid(1000)).collect();
+        let columns: Vec<Column> = vec![
+            ids.with_name(EVENT_ID.into()).into_column(),
+            Int64Chunked::from_vec(TIMESTAMP.into(), ts_us)
+                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                .into_column(),
+            Int64Chunked::from_vec(TIMESTAMP_NS.into(), self.ts).into_column(),
+            self.event_type.finish().into_column(),
+            self.event_label.finish().into_column(),
+            self.category.finish().into_column(),
+            self.deprecated.finish().into_column(),
+            self.actor_name.finish().into_column(),
+            self.actor_id.finish().into_column(),
+            self.actor_type.finish().into_column(),
+            self.client_ip.finish().into_column(),
+            self.ip_addresses.finish().into_column(),
+            self.user_agent.finish().into_column(),
+            self.affected_user_name.finish().into_column(),
+            self.affected_user_id.finish().into_column(),
+            self.details.finish().into_column(),
+            Column::new_scalar(SOURCE_FILE.into(), Scalar::from(PlSmallStr::from(source_file)), n),
+            Column::new_scalar(SOURCE_SHA256.into(), Scalar::from(PlSmallStr::from(source_sha256)), n),
+            UInt64Chunked::from_vec(SOURCE_LINE.into(), self.source_line).into_column(),
+        ];
+        DataFrame::new(n, columns)
+    }
+}
+
+/// Owned events from a frame holding (at least) every stored column.
+pub fn events_from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
+    use cols::*;
+    let s = |name: &str| -> PolarsResult<&StringChunked> { df.column(name)?.str() };
+    let (id, et, el, cat, an, aid, at, ua, aun, auid, det, sf, sha) = (
+        s(EVENT_ID)?,
+        s(EVENT_TYPE)?,
+        s(EVENT_LABEL)?,
+        s(CATEGORY)?,
+        s(ACTOR_NAME)?,
+        s(ACTOR_ID)?,
+        s(ACTOR_TYPE)?,
+        s(USER_AGENT)?,
+        s(AFFECTED_USER_NAME)?,
+        s(AFFECTED_USER_ID)?,
+        s(DETAILS)?,
+        s(SOURCE_FILE)?,
+        s(SOURCE_SHA256)?,
+    );
+    let ts = df.column(TIMESTAMP_NS)?.i64()?;
+    let dep = df.column(DEPRECATED)?.bool()?;
+    let ips = df.column(IP_ADDRESSES)?.list()?;
+    let line = df.column(SOURCE_LINE)?.u64()?;
+    let owned = |v: Option<&str>| v.map(str::to_owned);
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let ip_addresses: Vec<String> = match ips.get_as_series(i) {
+            Some(series) => series.str()?.iter().flatten().map(str::to_owned).collect(),
+            None => Vec::new(),
+        };
+        let ns = ts.get(i).unwrap_or_default();
+        let details_text = det.get(i).unwrap_or("{}");
+        out.push(Event {
+            event_id: id.get(i).unwrap_or_default().to_owned(),
+            timestamp: format_timestamp(ns),
+            timestamp_ns: ns,
+            event_type: et.get(i).unwrap_or_default().to_owned(),
+            event_label: el.get(i).unwrap_or_default().to_owned(),
+            category: cat.get(i).unwrap_or_default().to_owned(),
+            deprecated: dep.get(i).unwrap_or(false),
+            actor_name: owned(an.get(i)),
+            actor_id: owned(aid.get(i)),
+            actor_type: at.get(i).unwrap_or("unknown").to_owned(),
+            client_ip: ip_addresses.first().cloned(),
+            ip_addresses,
+            user_agent: owned(ua.get(i)),
+            affected_user_name: owned(aun.get(i)),
+            affected_user_id: owned(auid.get(i)),
+            details: serde_json::from_str(details_text)
+                .unwrap_or_else(|_| serde_json::Value::String(details_text.to_owned())),
+            source_file: sf.get(i).unwrap_or_default().to_owned(),
+            source_sha256: sha.get(i).unwrap_or_default().to_owned(),
+            source_line: line.get(i).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
