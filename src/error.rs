@@ -56,12 +56,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Wrap an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// A store-level error.
     pub fn store(path: impl Into<PathBuf>, message: impl Into<String>) -> Error {
-        Error::Store { path: path.into(), message: message.into() }
+        Error::Store {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 
     /// True when the error is a closed output pipe (`auditlens query | head`): not worth reporting.

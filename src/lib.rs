@@ -11,5 +11,8 @@ pub mod model;
 pub mod time;
 
 pub use error::{Error, Result};
+pub mod cli;
+pub mod ingest;
 pub mod input;
 pub mod output;
+pub mod store;

@@ -27,16 +27,23 @@ pub fn parse_timestamp(text: &str) -> Result<i64, TimestampError> {
     let s = text.trim().as_bytes();
     let mut p = Cursor { s, i: 0 };
     let year = p.digits(4).ok_or(TimestampError("expected a year YYYY"))?;
-    p.expect(b'-').ok_or(TimestampError("expected '-' after the year"))?;
+    p.expect(b'-')
+        .ok_or(TimestampError("expected '-' after the year"))?;
     let month = p.digits(2).ok_or(TimestampError("expected a month MM"))?;
-    p.expect(b'-').ok_or(TimestampError("expected '-' after the month"))?;
+    p.expect(b'-')
+        .ok_or(TimestampError("expected '-' after the month"))?;
     let day = p.digits(2).ok_or(TimestampError("expected a day DD"))?;
     match p.peek() {
         Some(b'T' | b't' | b' ') => p.i += 1,
-        _ => return Err(TimestampError("expected 'T' or a space between date and time")),
+        _ => {
+            return Err(TimestampError(
+                "expected 'T' or a space between date and time",
+            ));
+        }
     }
     let hour = p.digits(2).ok_or(TimestampError("expected an hour HH"))?;
-    p.expect(b':').ok_or(TimestampError("expected ':' after the hour"))?;
+    p.expect(b':')
+        .ok_or(TimestampError("expected ':' after the hour"))?;
     let minute = p.digits(2).ok_or(TimestampError("expected minutes MM"))?;
     let mut second = 0;
     let mut nanos: i64 = 0;
@@ -67,14 +74,19 @@ pub fn parse_timestamp(text: &str) -> Result<i64, TimestampError> {
         b"" | b"Z" | b"z" | b"UTC" | b"utc" | b"+00:00" => 0,
         [sign @ (b'+' | b'-'), tail @ ..] => {
             let mut q = Cursor { s: tail, i: 0 };
-            let h = q.digits(2).ok_or(TimestampError("expected an offset +HH:MM"))?;
+            let h = q
+                .digits(2)
+                .ok_or(TimestampError("expected an offset +HH:MM"))?;
             let m = match q.peek() {
                 None => 0,
                 Some(b':') => {
                     q.i += 1;
-                    q.digits(2).ok_or(TimestampError("expected offset minutes"))?
+                    q.digits(2)
+                        .ok_or(TimestampError("expected offset minutes"))?
                 }
-                Some(_) => q.digits(2).ok_or(TimestampError("expected offset minutes"))?,
+                Some(_) => q
+                    .digits(2)
+                    .ok_or(TimestampError("expected offset minutes"))?,
             };
             if q.i != tail.len() || h > 23 || m > 59 {
                 return Err(TimestampError("invalid UTC offset"));
@@ -87,13 +99,15 @@ pub fn parse_timestamp(text: &str) -> Result<i64, TimestampError> {
     if !(1900..=9999).contains(&year) {
         return Err(TimestampError("year out of range 1900-9999"));
     }
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day).ok_or(TimestampError("no such calendar date"))?;
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day)
+        .ok_or(TimestampError("no such calendar date"))?;
     if hour > 23 || minute > 59 || second > 60 {
         return Err(TimestampError("time of day out of range"));
     }
     // A leap second (:60) is folded into the next second, as chrono and the exports' producers do.
     let days = i64::from(date.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE;
-    let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second) - offset_secs;
+    let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)
+        - offset_secs;
     Ok(secs * NANOS_PER_SEC + nanos)
 }
 
@@ -145,7 +159,8 @@ pub fn format_timestamp(ns: i64) -> String {
 /// The UTC calendar date of an instant.
 pub fn date_of(ns: i64) -> NaiveDate {
     let days = ns.div_euclid(NANOS_PER_DAY);
-    NaiveDate::from_num_days_from_ce_opt((days + UNIX_EPOCH_DAYS_FROM_CE) as i32).unwrap_or(NaiveDate::MIN)
+    NaiveDate::from_num_days_from_ce_opt((days + UNIX_EPOCH_DAYS_FROM_CE) as i32)
+        .unwrap_or(NaiveDate::MIN)
 }
 
 /// Nanoseconds at midnight UTC starting `date`.
@@ -160,7 +175,8 @@ pub fn to_datetime(ns: i64) -> DateTime<Utc> {
 
 /// Nanoseconds of a chrono UTC instant (saturating outside the representable range).
 pub fn from_datetime(dt: DateTime<Utc>) -> i64 {
-    dt.timestamp_nanos_opt().unwrap_or(if dt.year() < 1970 { i64::MIN } else { i64::MAX })
+    dt.timestamp_nanos_opt()
+        .unwrap_or(if dt.year() < 1970 { i64::MIN } else { i64::MAX })
 }
 
 /// Nanoseconds of a naive date-time taken as UTC.
@@ -177,30 +193,59 @@ mod tests {
         let base = parse_timestamp("2020-01-01T12:00:00Z").unwrap();
         assert_eq!(base, 1_577_880_000 * NANOS_PER_SEC);
         assert_eq!(parse_timestamp("2020-01-01T12:00:00.000Z").unwrap(), base);
-        assert_eq!(parse_timestamp("2020-01-01T12:00:00.000111Z").unwrap(), base + 111_000);
-        assert_eq!(parse_timestamp("2020-01-01T12:00:13.093616500Z").unwrap(), base + 13 * NANOS_PER_SEC + 93_616_500);
+        assert_eq!(
+            parse_timestamp("2020-01-01T12:00:00.000111Z").unwrap(),
+            base + 111_000
+        );
+        assert_eq!(
+            parse_timestamp("2020-01-01T12:00:13.093616500Z").unwrap(),
+            base + 13 * NANOS_PER_SEC + 93_616_500
+        );
         assert_eq!(parse_timestamp("2020-01-01 12:00:00").unwrap(), base);
         assert_eq!(parse_timestamp("2020-01-01T14:00:00+02:00").unwrap(), base);
         assert_eq!(parse_timestamp("2020-01-01T07:00:00-0500").unwrap(), base);
-        assert_eq!(parse_timestamp("2020-01-01T12:00:00.5Z").unwrap(), base + 500_000_000);
+        assert_eq!(
+            parse_timestamp("2020-01-01T12:00:00.5Z").unwrap(),
+            base + 500_000_000
+        );
     }
 
     #[test]
     fn garbage_is_rejected_with_a_reason() {
-        for bad in ["", "yesterday", "2020-13-01T00:00:00Z", "2020-02-30T00:00:00Z", "2020-01-01T25:00:00Z",
-            "2020-01-01T12:00:00.Z", "2020-01-01T12:00:00.0000000001Z", "2020-01-01T12:00:00Zjunk", "0001-01-01T00:00:00Z"]
-        {
+        for bad in [
+            "",
+            "yesterday",
+            "2020-13-01T00:00:00Z",
+            "2020-02-30T00:00:00Z",
+            "2020-01-01T25:00:00Z",
+            "2020-01-01T12:00:00.Z",
+            "2020-01-01T12:00:00.0000000001Z",
+            "2020-01-01T12:00:00Zjunk",
+            "0001-01-01T00:00:00Z",
+        ] {
             assert!(parse_timestamp(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn formatting_keeps_precision_and_round_trips() {
-        for s in ["2020-01-01T12:00:00Z", "2020-01-01T12:00:00.123Z", "2020-01-01T12:00:00.000111Z", "2020-01-01T12:00:13.093616500Z", "1969-12-31T23:59:59.999Z"] {
+        for s in [
+            "2020-01-01T12:00:00Z",
+            "2020-01-01T12:00:00.123Z",
+            "2020-01-01T12:00:00.000111Z",
+            "2020-01-01T12:00:13.093616500Z",
+            "1969-12-31T23:59:59.999Z",
+        ] {
             let ns = parse_timestamp(s).unwrap();
             assert_eq!(format_timestamp(ns), s);
         }
-        assert_eq!(date_of(parse_timestamp("1969-12-31T23:59:59Z").unwrap()).to_string(), "1969-12-31");
-        assert_eq!(start_of_day(NaiveDate::from_ymd_opt(1970, 1, 2).unwrap()), NANOS_PER_DAY);
+        assert_eq!(
+            date_of(parse_timestamp("1969-12-31T23:59:59Z").unwrap()).to_string(),
+            "1969-12-31"
+        );
+        assert_eq!(
+            start_of_day(NaiveDate::from_ymd_opt(1970, 1, 2).unwrap()),
+            NANOS_PER_DAY
+        );
     }
 }

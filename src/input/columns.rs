@@ -67,25 +67,86 @@ impl Field {
     fn aliases(self, api_naming: bool) -> &'static [&'static str] {
         match self {
             Field::Timestamp => &[
-                "timestamp", "date observed", "date observed (utc)", "dateobserved", "date_observed",
-                "event timestamp", "eventtimestamp", "event_timestamp", "@timestamp", "time", "date", "event time",
+                "timestamp",
+                "date observed",
+                "date observed (utc)",
+                "dateobserved",
+                "date_observed",
+                "event timestamp",
+                "eventtimestamp",
+                "event_timestamp",
+                "@timestamp",
+                "time",
+                "date",
+                "event time",
             ],
-            Field::EventType => &["type$", "type_", "event type", "eventtype", "event_type", "event", "type"],
+            Field::EventType => &[
+                "type$",
+                "type_",
+                "event type",
+                "eventtype",
+                "event_type",
+                "event",
+                "type",
+            ],
             Field::ActorName if api_naming => &["actorname", "actor_name", "actor name", "actor"],
-            Field::ActorName => &["username", "user name", "actorname", "actor_name", "actor name", "actor"],
+            Field::ActorName => &[
+                "username",
+                "user name",
+                "actorname",
+                "actor_name",
+                "actor name",
+                "actor",
+            ],
             Field::ActorId => &["actorid", "actor_id", "actor id"],
             Field::ActorType if api_naming => &["actortype", "actor_type", "actor type"],
-            Field::ActorType => &["user type", "usertype", "actortype", "actor_type", "actor type"],
-            Field::Ip => &[
-                "actoripaddress", "actor_ip_addresses", "actor_ip_address", "actoripaddresses", "ip address",
-                "ip addresses", "ipaddress", "ip", "client ip",
+            Field::ActorType => &[
+                "user type",
+                "usertype",
+                "actortype",
+                "actor_type",
+                "actor type",
             ],
-            Field::UserAgent => &["actoragent", "actor_agent", "user agent", "useragent", "agent"],
-            Field::AffectedName if api_naming => {
-                &["username", "user_name", "affected user", "affecteduser", "affected_user", "affected username"]
-            }
-            Field::AffectedName => &["affected user", "affecteduser", "affected_user", "affected username", "affected user name"],
-            Field::AffectedId if api_naming => &["userid", "user_id", "affected user id", "affecteduserid", "affected_user_id"],
+            Field::Ip => &[
+                "actoripaddress",
+                "actor_ip_addresses",
+                "actor_ip_address",
+                "actoripaddresses",
+                "ip address",
+                "ip addresses",
+                "ipaddress",
+                "ip",
+                "client ip",
+            ],
+            Field::UserAgent => &[
+                "actoragent",
+                "actor_agent",
+                "user agent",
+                "useragent",
+                "agent",
+            ],
+            Field::AffectedName if api_naming => &[
+                "username",
+                "user_name",
+                "affected user",
+                "affecteduser",
+                "affected_user",
+                "affected username",
+            ],
+            Field::AffectedName => &[
+                "affected user",
+                "affecteduser",
+                "affected_user",
+                "affected username",
+                "affected user name",
+            ],
+            Field::AffectedId if api_naming => &[
+                "userid",
+                "user_id",
+                "affected user id",
+                "affecteduserid",
+                "affected_user_id",
+            ],
             Field::AffectedId => &["affected user id", "affecteduserid", "affected_user_id"],
             Field::Details => &["details", "event details"],
             Field::Derived => &["auditlens event id", "category"],
@@ -95,8 +156,18 @@ impl Field {
 
 /// Spellings that mark API naming (code42cli, incydr and JSON).
 const API_MARKERS: &[&str] = &[
-    "type$", "type_", "actorname", "actorid", "actortype", "actoragent", "actoripaddress", "actor_name", "actor_id",
-    "actor_type", "actor_agent", "actor_ip_addresses",
+    "type$",
+    "type_",
+    "actorname",
+    "actorid",
+    "actortype",
+    "actoragent",
+    "actoripaddress",
+    "actor_name",
+    "actor_id",
+    "actor_type",
+    "actor_agent",
+    "actor_ip_addresses",
 ];
 
 /// Normalise a column name for matching: trimmed, BOM removed, lowercase, whitespace runs as one space.
@@ -133,21 +204,25 @@ impl ColumnMap {
         let mut overrides = HashMap::new();
         for pair in pairs {
             let pair = pair.as_ref();
-            let (old, new) = pair
-                .split_once('=')
-                .ok_or_else(|| format!("--column-map {pair:?}: expected OLD=NEW, for example \"When=timestamp\""))?;
+            let (old, new) = pair.split_once('=').ok_or_else(|| {
+                format!("--column-map {pair:?}: expected OLD=NEW, for example \"When=timestamp\"")
+            })?;
             let new_norm = normalize_header(new);
             let field = Field::ALL
                 .into_iter()
                 .find(|f| f.name() == new_norm)
                 .or_else(|| {
                     Field::ALL.into_iter().find(|f| {
-                        f.aliases(false).contains(&new_norm.as_str()) || f.aliases(true).contains(&new_norm.as_str())
+                        f.aliases(false).contains(&new_norm.as_str())
+                            || f.aliases(true).contains(&new_norm.as_str())
                     })
                 })
                 .ok_or_else(|| {
                     let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
-                    format!("--column-map {pair:?}: {new:?} is not a field; use one of {}", names.join(", "))
+                    format!(
+                        "--column-map {pair:?}: {new:?} is not a field; use one of {}",
+                        names.join(", ")
+                    )
                 })?;
             overrides.insert(normalize_header(old), field);
         }
@@ -175,11 +250,11 @@ impl HeaderMapping {
         let mut field_column = HashMap::new();
         // User overrides first: they win over built-in aliases.
         for (i, n) in norm.iter().enumerate() {
-            if let Some(&f) = column_map.overrides.get(n) {
-                if f == Field::Derived || !field_column.contains_key(&f) {
-                    targets[i] = Some(Target::Field(f));
-                    field_column.insert(f, i);
-                }
+            if let Some(&f) = column_map.overrides.get(n)
+                && (f == Field::Derived || !field_column.contains_key(&f))
+            {
+                targets[i] = Some(Target::Field(f));
+                field_column.insert(f, i);
             }
         }
         for f in Field::ALL {
@@ -187,7 +262,10 @@ impl HeaderMapping {
                 continue;
             }
             for alias in f.aliases(api_naming) {
-                let hit = norm.iter().enumerate().find(|(i, n)| targets[*i].is_none() && n.as_str() == *alias);
+                let hit = norm
+                    .iter()
+                    .enumerate()
+                    .find(|(i, n)| targets[*i].is_none() && n.as_str() == *alias);
                 if let Some((i, _)) = hit {
                     targets[i] = Some(Target::Field(f));
                     field_column.insert(f, i);
@@ -200,14 +278,22 @@ impl HeaderMapping {
         let targets: Vec<Target> = targets
             .into_iter()
             .zip(names)
-            .map(|(t, name)| t.unwrap_or_else(|| Target::Detail(name.trim_start_matches('\u{feff}').trim().to_owned())))
+            .map(|(t, name)| {
+                t.unwrap_or_else(|| {
+                    Target::Detail(name.trim_start_matches('\u{feff}').trim().to_owned())
+                })
+            })
             .collect();
         let mut missing = Vec::new();
         for f in [Field::Timestamp, Field::EventType] {
             if !field_column.contains_key(&f) {
                 missing.push(format!(
                     "no {} column (expected one of: {})",
-                    if f == Field::Timestamp { "event time" } else { "event type" },
+                    if f == Field::Timestamp {
+                        "event time"
+                    } else {
+                        "event type"
+                    },
                     f.aliases(api_naming).join(", ")
                 ));
             }
@@ -219,10 +305,19 @@ impl HeaderMapping {
                  auditlens does not know",
                 missing.join("; "),
                 shown.join(", "),
-                if names.len() > 20 { format!(" and {} more", names.len() - 20) } else { String::new() }
+                if names.len() > 20 {
+                    format!(" and {} more", names.len() - 20)
+                } else {
+                    String::new()
+                }
             ));
         }
-        Ok(HeaderMapping { targets, field_column, api_naming, names: names.to_vec() })
+        Ok(HeaderMapping {
+            targets,
+            field_column,
+            api_naming,
+            names: names.to_vec(),
+        })
     }
 
     /// The header name of the column a field came from (for error messages).
@@ -238,13 +333,19 @@ pub fn json_field(key: &str, column_map: &ColumnMap) -> Option<Field> {
     if let Some(&f) = column_map.overrides.get(&n) {
         return Some(f);
     }
-    Field::ALL.into_iter().find(|f| *f != Field::Derived && f.aliases(true).contains(&n.as_str()))
+    Field::ALL
+        .into_iter()
+        .find(|f| *f != Field::Derived && f.aliases(true).contains(&n.as_str()))
 }
 
 /// Priority of an event-type key in JSON (lower wins); `type` is last.
 pub fn event_type_priority(key: &str) -> usize {
     let n = normalize_header(key);
-    Field::EventType.aliases(true).iter().position(|a| *a == n).unwrap_or(usize::MAX)
+    Field::EventType
+        .aliases(true)
+        .iter()
+        .position(|a| *a == n)
+        .unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]
@@ -258,7 +359,15 @@ mod tests {
 
     #[test]
     fn console_header() {
-        let m = map(&["\u{feff}Date observed", "Username", "User type", "Event type", "IP address", "Affected user", "Details"]);
+        let m = map(&[
+            "\u{feff}Date observed",
+            "Username",
+            "User type",
+            "Event type",
+            "IP address",
+            "Affected user",
+            "Details",
+        ]);
         assert!(!m.api_naming);
         assert_eq!(m.targets[0], Target::Field(Field::Timestamp));
         assert_eq!(m.targets[1], Target::Field(Field::ActorName));
@@ -268,7 +377,15 @@ mod tests {
 
     #[test]
     fn api_header_in_any_order_with_type_and_username() {
-        let m = map(&["userName", "type", "timestamp", "actorName", "type$", "resultCount", "userId"]);
+        let m = map(&[
+            "userName",
+            "type",
+            "timestamp",
+            "actorName",
+            "type$",
+            "resultCount",
+            "userId",
+        ]);
         assert!(m.api_naming);
         assert_eq!(m.targets[0], Target::Field(Field::AffectedName));
         assert_eq!(m.targets[1], Target::Detail("type".into()));
@@ -280,7 +397,14 @@ mod tests {
 
     #[test]
     fn incydr_header() {
-        let m = map(&["type", "actor_id", "actor_name", "actor_agent", "actor_ip_addresses", "timestamp"]);
+        let m = map(&[
+            "type",
+            "actor_id",
+            "actor_name",
+            "actor_agent",
+            "actor_ip_addresses",
+            "timestamp",
+        ]);
         assert_eq!(m.targets[0], Target::Field(Field::EventType));
         assert_eq!(m.targets[4], Target::Field(Field::Ip));
     }
@@ -289,13 +413,19 @@ mod tests {
     fn unknown_header_names_what_is_missing() {
         let names = vec!["foo".to_string(), "bar".to_string()];
         let e = HeaderMapping::new(&names, &ColumnMap::default()).unwrap_err();
-        assert!(e.contains("no event time column") && e.contains("foo, bar"), "{e}");
+        assert!(
+            e.contains("no event time column") && e.contains("foo, bar"),
+            "{e}"
+        );
     }
 
     #[test]
     fn column_map_adds_spellings() {
         let cm = ColumnMap::parse(&["When=Date observed", "What=event_type"]).unwrap();
-        let names: Vec<String> = ["When", "What", "Who"].iter().map(|s| s.to_string()).collect();
+        let names: Vec<String> = ["When", "What", "Who"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let m = HeaderMapping::new(&names, &cm).unwrap();
         assert_eq!(m.targets[0], Target::Field(Field::Timestamp));
         assert_eq!(m.targets[1], Target::Field(Field::EventType));

@@ -48,7 +48,11 @@ pub struct Batch {
 
 enum Scan {
     /// A record ends at `end` (exclusive of the newline); the next starts at `next`.
-    Record { end: usize, next: usize, newlines: u64 },
+    Record {
+        end: usize,
+        next: usize,
+        newlines: u64,
+    },
     /// The buffer ends before the record does.
     NeedMore,
     /// End of input inside quotes.
@@ -60,7 +64,13 @@ fn scan_record(buf: &[u8], start: usize, eof: bool) -> Scan {
     let mut newlines = 0;
     loop {
         match memchr2(b'"', b'\n', &buf[i..]) {
-            Some(k) if buf[i + k] == b'\n' => return Scan::Record { end: i + k, next: i + k + 1, newlines },
+            Some(k) if buf[i + k] == b'\n' => {
+                return Scan::Record {
+                    end: i + k,
+                    next: i + k + 1,
+                    newlines,
+                };
+            }
             Some(k) => {
                 // Inside quotes until the next quote; a doubled quote re-opens at once.
                 let q = i + k + 1;
@@ -73,7 +83,13 @@ fn scan_record(buf: &[u8], start: usize, eof: bool) -> Scan {
                     None => return Scan::NeedMore,
                 }
             }
-            None if eof => return Scan::Record { end: buf.len(), next: buf.len(), newlines },
+            None if eof => {
+                return Scan::Record {
+                    end: buf.len(),
+                    next: buf.len(),
+                    newlines,
+                };
+            }
             None => return Scan::NeedMore,
         }
     }
@@ -121,7 +137,8 @@ pub fn split_fields<'a>(rec: &'a [u8], out: &mut Vec<Cow<'a, [u8]>>) {
                     }
                     Some(k) => {
                         let close = i + k;
-                        let after = memchr(b',', &rec[close + 1..]).map_or(rec.len(), |c| close + 1 + c);
+                        let after =
+                            memchr(b',', &rec[close + 1..]).map_or(rec.len(), |c| close + 1 + c);
                         let extra = &rec[close + 1..after];
                         let v = match owned.take() {
                             Some(mut o) => {
@@ -177,7 +194,15 @@ impl<R: Read> Splitter<R> {
     /// Start after the header: `rest` holds the bytes already read past it, `line` is the line
     /// number the first record starts on.
     pub fn new(reader: R, rest: Vec<u8>, line: u64, expected_fields: usize, eof: bool) -> Self {
-        Splitter { reader, buf: rest, pos: 0, eof, line, expected_fields, consumed: 0 }
+        Splitter {
+            reader,
+            buf: rest,
+            pos: 0,
+            eof,
+            line,
+            expected_fields,
+            consumed: 0,
+        }
     }
 
     fn fill(&mut self) -> std::io::Result<()> {
@@ -232,8 +257,14 @@ impl<R: Read> Splitter<R> {
                     }
                     if self.buf.len() - self.pos > MAX_RECORD_BYTES {
                         // May read on past the buffer: return this on its own.
-                        let q = self.quarantine_first_line("record longer than 64 MiB: an unterminated quoted field?")?;
-                        return Ok(Some(Batch { data: Vec::new(), records: Vec::new(), broken: vec![q] }));
+                        let q = self.quarantine_first_line(
+                            "record longer than 64 MiB: an unterminated quoted field?",
+                        )?;
+                        return Ok(Some(Batch {
+                            data: Vec::new(),
+                            records: Vec::new(),
+                            broken: vec![q],
+                        }));
                     }
                     // Nothing collected yet, so the buffer may be compacted under us.
                     self.fill()?;
@@ -242,7 +273,11 @@ impl<R: Read> Splitter<R> {
                 Scan::Unterminated => {
                     broken.push(self.quarantine_first_line("unterminated quoted field")?);
                 }
-                Scan::Record { end, next, newlines } => {
+                Scan::Record {
+                    end,
+                    next,
+                    newlines,
+                } => {
                     let rec = &self.buf[self.pos..end];
                     let blank = rec.is_empty() || rec == b"\r";
                     if newlines > 0 && !blank && count_fields(rec) != self.expected_fields {
@@ -252,7 +287,11 @@ impl<R: Read> Splitter<R> {
                         continue;
                     }
                     if !blank {
-                        records.push(Span { start: self.pos - batch_start, end: end - batch_start, line: self.line });
+                        records.push(Span {
+                            start: self.pos - batch_start,
+                            end: end - batch_start,
+                            line: self.line,
+                        });
                     }
                     self.line += newlines + u64::from(next > end);
                     self.consumed += (next - self.pos) as u64;
@@ -268,7 +307,11 @@ impl<R: Read> Splitter<R> {
         }
         // Own the batch's bytes; the rest stays for the next call. Spans are relative to batch_start.
         let data = self.buf[batch_start..self.pos].to_vec();
-        Ok(Some(Batch { data, records, broken }))
+        Ok(Some(Batch {
+            data,
+            records,
+            broken,
+        }))
     }
 
     /// The header record (the first non-blank record), or `None` for an input with no records.
@@ -284,7 +327,10 @@ impl<R: Read> Splitter<R> {
             };
             match scan {
                 Scan::NeedMore if self.buf.len() - self.pos > MAX_RECORD_BYTES => {
-                    return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "line 1: header longer than 64 MiB"));
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "line 1: header longer than 64 MiB",
+                    ));
                 }
                 Scan::NeedMore => self.fill()?,
                 Scan::Unterminated => {
@@ -293,7 +339,11 @@ impl<R: Read> Splitter<R> {
                         "line 1: the header has an unterminated quote",
                     ));
                 }
-                Scan::Record { end, next, newlines } => {
+                Scan::Record {
+                    end,
+                    next,
+                    newlines,
+                } => {
                     let rec = &self.buf[self.pos..end];
                     let blank = rec.is_empty() || rec == b"\r";
                     let header = (!blank).then(|| rec.to_vec());
@@ -324,13 +374,23 @@ impl<R: Read> Splitter<R> {
                 self.consumed += (k + 1) as u64;
                 self.pos += k + 1;
                 self.line += 1;
-                return Ok(Quarantined { line, column: None, reason: reason.to_owned(), raw });
+                return Ok(Quarantined {
+                    line,
+                    column: None,
+                    reason: reason.to_owned(),
+                    raw,
+                });
             }
             if self.eof {
                 let raw = truncate_raw(&self.buf[self.pos..]);
                 self.consumed += (self.buf.len() - self.pos) as u64;
                 self.pos = self.buf.len();
-                return Ok(Quarantined { line, column: None, reason: reason.to_owned(), raw });
+                return Ok(Quarantined {
+                    line,
+                    column: None,
+                    reason: reason.to_owned(),
+                    raw,
+                });
             }
             if self.buf.len() - self.pos > MAX_RECORD_BYTES {
                 // Keep a preview and drop the rest of this enormous line as it streams past.
@@ -339,7 +399,11 @@ impl<R: Read> Splitter<R> {
                 self.pos = self.buf.len();
                 self.fill()?;
                 let q = self.quarantine_first_line(reason)?;
-                return Ok(Quarantined { line, raw: preview, ..q });
+                return Ok(Quarantined {
+                    line,
+                    raw: preview,
+                    ..q
+                });
             }
             self.fill()?;
         }
@@ -364,9 +428,16 @@ impl CsvMapping {
             event_type: header.column_name(Field::EventType).map(str::to_owned),
         };
         let python_values = header.api_naming;
-        let unneutralise =
-            header.names.iter().any(|n| super::columns::normalize_header(n) == crate::output::EVENT_ID_HEADER);
-        Ok(CsvMapping { header, names, python_values, unneutralise })
+        let unneutralise = header
+            .names
+            .iter()
+            .any(|n| super::columns::normalize_header(n) == crate::output::EVENT_ID_HEADER);
+        Ok(CsvMapping {
+            header,
+            names,
+            python_values,
+            unneutralise,
+        })
     }
 }
 
@@ -387,7 +458,11 @@ pub fn parse_records(batch: &Batch, spans: &[Span], map: &CsvMapping) -> ParsedC
             }),
         }
     }
-    ParsedChunk { rows_read: spans.len() as u64, events: cols, quarantined }
+    ParsedChunk {
+        rows_read: spans.len() as u64,
+        events: cols,
+        quarantined,
+    }
 }
 
 fn record_to_event<'a>(
@@ -400,15 +475,34 @@ fn record_to_event<'a>(
     split_fields(rec, fields);
     let want = map.header.targets.len();
     if fields.len() != want {
-        return Err(RowError::new(None, format!("expected {want} fields as in the header, found {}", fields.len())));
+        return Err(RowError::new(
+            None,
+            format!(
+                "expected {want} fields as in the header, found {}",
+                fields.len()
+            ),
+        ));
     }
-    let mut raw = RawEvent { line, ..RawEvent::default() };
+    let mut raw = RawEvent {
+        line,
+        ..RawEvent::default()
+    };
     for (i, (bytes, target)) in fields.iter().zip(&map.header.targets).enumerate() {
         let text: Cow<'_, str> = match bytes {
-            Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).map_err(|e| utf8_error(map, i, e))?),
-            Cow::Owned(b) => Cow::Owned(std::str::from_utf8(b).map_err(|e| utf8_error(map, i, e))?.to_owned()),
+            Cow::Borrowed(b) => {
+                Cow::Borrowed(std::str::from_utf8(b).map_err(|e| utf8_error(map, i, e))?)
+            }
+            Cow::Owned(b) => Cow::Owned(
+                std::str::from_utf8(b)
+                    .map_err(|e| utf8_error(map, i, e))?
+                    .to_owned(),
+            ),
         };
-        let text = if map.unneutralise { crate::output::unneutralise(text) } else { text };
+        let text = if map.unneutralise {
+            crate::output::unneutralise(text)
+        } else {
+            text
+        };
         match target {
             Target::Field(f) => {
                 let slot = match f {
@@ -446,7 +540,11 @@ fn record_to_event<'a>(
 fn utf8_error(map: &CsvMapping, i: usize, e: std::str::Utf8Error) -> RowError {
     RowError::new(
         map.header.names.get(i).map(String::as_str),
-        format!("invalid UTF-8 in field {} at byte {}", i + 1, e.valid_up_to()),
+        format!(
+            "invalid UTF-8 in field {} at byte {}",
+            i + 1,
+            e.valid_up_to()
+        ),
     )
 }
 
@@ -457,7 +555,9 @@ mod tests {
     fn fields(s: &str) -> Vec<String> {
         let mut out = Vec::new();
         split_fields(s.as_bytes(), &mut out);
-        out.iter().map(|f| String::from_utf8(f.to_vec()).unwrap()).collect()
+        out.iter()
+            .map(|f| String::from_utf8(f.to_vec()).unwrap())
+            .collect()
     }
 
     #[test]
@@ -465,18 +565,27 @@ mod tests {
         assert_eq!(fields("a,b,c"), ["a", "b", "c"]);
         assert_eq!(fields("a,,"), ["a", "", ""]);
         assert_eq!(fields(""), [""]);
-        assert_eq!(fields("\"a,b\",\"say \"\"hi\"\"\",c\r"), ["a,b", "say \"hi\"", "c"]);
+        assert_eq!(
+            fields("\"a,b\",\"say \"\"hi\"\"\",c\r"),
+            ["a,b", "say \"hi\"", "c"]
+        );
         assert_eq!(fields("\"multi\nline\",x"), ["multi\nline", "x"]);
         assert_eq!(fields("\"\""), [""]);
         assert_eq!(fields("\"a\"b,c"), ["ab", "c"]);
     }
 
-    fn split_all(input: &str, expected_fields: usize) -> (Vec<(u64, String)>, Vec<(u64, String)>) {
+    /// (line, text) of each record and of each quarantined line.
+    type Lines = Vec<(u64, String)>;
+
+    fn split_all(input: &str, expected_fields: usize) -> (Lines, Lines) {
         let mut s = Splitter::new(input.as_bytes(), Vec::new(), 2, expected_fields, false);
         let (mut good, mut bad) = (Vec::new(), Vec::new());
         while let Some(b) = s.next_batch(7).unwrap() {
             for r in &b.records {
-                good.push((r.line, String::from_utf8(b.data[r.start..r.end].to_vec()).unwrap()));
+                good.push((
+                    r.line,
+                    String::from_utf8(b.data[r.start..r.end].to_vec()).unwrap(),
+                ));
             }
             for q in b.broken {
                 bad.push((q.line, q.raw));
@@ -489,7 +598,14 @@ mod tests {
     fn records_with_quoted_newlines_keep_physical_line_numbers() {
         let (good, bad) = split_all("a,b\r\n\"x\ny\",z\r\n\r\nc,d", 2);
         assert!(bad.is_empty());
-        assert_eq!(good, [(2, "a,b\r".to_string()), (3, "\"x\ny\",z\r".to_string()), (6, "c,d".to_string())]);
+        assert_eq!(
+            good,
+            [
+                (2, "a,b\r".to_string()),
+                (3, "\"x\ny\",z\r".to_string()),
+                (6, "c,d".to_string())
+            ]
+        );
     }
 
     #[test]

@@ -41,8 +41,17 @@ impl JsonShape {
 /// One event's bytes, or a broken stretch of input.
 #[derive(Debug, Clone)]
 pub enum Item {
-    Object { start: usize, end: usize, line: u64 },
-    Broken { start: usize, end: usize, line: u64, reason: String },
+    Object {
+        start: usize,
+        end: usize,
+        line: u64,
+    },
+    Broken {
+        start: usize,
+        end: usize,
+        line: u64,
+        reason: String,
+    },
 }
 
 const MAX_DEPTH: usize = 256;
@@ -162,7 +171,11 @@ impl<'a> Scanner<'a> {
                     }
                     self.i += 1;
                 }
-                if self.i == start { self.err("a value") } else { Ok(()) }
+                if self.i == start {
+                    self.err("a value")
+                } else {
+                    Ok(())
+                }
             }
             _ => self.err("a value"),
         }
@@ -198,7 +211,11 @@ pub fn split_items(data: &[u8]) -> Result<(JsonShape, Vec<Item>), String> {
                         if memchr::memchr(b'\n', &data[start..sc.i]).is_some() {
                             all_single_line = false;
                         }
-                        items.push(Item::Object { start, end: sc.i, line });
+                        items.push(Item::Object {
+                            start,
+                            end: sc.i,
+                            line,
+                        });
                     }
                     Err((at, reason)) => {
                         let end = resync(data, start);
@@ -219,12 +236,21 @@ pub fn split_items(data: &[u8]) -> Result<(JsonShape, Vec<Item>), String> {
                 }
                 let line = lines.line_at(data, start);
                 let end = resync(data, start);
-                items.push(Item::Broken { start, end, line, reason: "expected a JSON object".into() });
+                items.push(Item::Broken {
+                    start,
+                    end,
+                    line,
+                    reason: "expected a JSON object".into(),
+                });
                 sc.i = end;
             }
         }
     }
-    let shape = shape.unwrap_or(if all_single_line { JsonShape::Lines } else { JsonShape::Concatenated });
+    let shape = shape.unwrap_or(if all_single_line {
+        JsonShape::Lines
+    } else {
+        JsonShape::Concatenated
+    });
     Ok((shape, items))
 }
 
@@ -244,7 +270,11 @@ fn array_items(sc: &mut Scanner<'_>, lines: &mut LineCounter, items: &mut Vec<It
                 let line = lines.line_at(data, start);
                 let is_object = data[start] == b'{';
                 match sc.value(1) {
-                    Ok(()) if is_object => items.push(Item::Object { start, end: sc.i, line }),
+                    Ok(()) if is_object => items.push(Item::Object {
+                        start,
+                        end: sc.i,
+                        line,
+                    }),
                     Ok(()) => items.push(Item::Broken {
                         start,
                         end: sc.i,
@@ -315,7 +345,10 @@ fn envelope_or_object(
 /// object no more indented than the broken one (column 0 for JSON Lines and concatenated objects, an
 /// array's element indentation inside an array), so nested objects of the broken one are skipped.
 fn resync(data: &[u8], start: usize) -> usize {
-    let line_start = data[..start].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let line_start = data[..start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
     let col = start - line_start;
     let mut i = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |k| start + k);
     while i < data.len() {
@@ -359,7 +392,12 @@ pub fn parse_items(data: &[u8], items: &[Item], column_map: &ColumnMap) -> Parse
     let mut quarantined = Vec::new();
     for item in items {
         match item {
-            Item::Broken { start, end, line, reason } => quarantined.push(Quarantined {
+            Item::Broken {
+                start,
+                end,
+                line,
+                reason,
+            } => quarantined.push(Quarantined {
                 line: *line,
                 column: None,
                 reason: reason.clone(),
@@ -368,20 +406,40 @@ pub fn parse_items(data: &[u8], items: &[Item], column_map: &ColumnMap) -> Parse
             Item::Object { start, end, line } => {
                 let bytes = &data[*start..*end];
                 if let Err(e) = object_to_event(bytes, *line, column_map, &mut cols) {
-                    quarantined.push(Quarantined { line: *line, column: e.column, reason: e.reason, raw: truncate_raw(bytes) });
+                    quarantined.push(Quarantined {
+                        line: *line,
+                        column: e.column,
+                        reason: e.reason,
+                        raw: truncate_raw(bytes),
+                    });
                 }
             }
         }
     }
-    ParsedChunk { rows_read: items.len() as u64, events: cols, quarantined }
+    ParsedChunk {
+        rows_read: items.len() as u64,
+        events: cols,
+        quarantined,
+    }
 }
 
-fn object_to_event(bytes: &[u8], line: u64, column_map: &ColumnMap, out: &mut EventColumns) -> Result<(), RowError> {
+fn object_to_event(
+    bytes: &[u8],
+    line: u64,
+    column_map: &ColumnMap,
+    out: &mut EventColumns,
+) -> Result<(), RowError> {
     let obj: Map<String, Value> = serde_json::from_slice(bytes).map_err(|e| {
         let at_line = line + e.line() as u64 - 1;
-        RowError::new(None, format!("invalid JSON at line {at_line}, column {}: {e}", e.column()))
+        RowError::new(
+            None,
+            format!("invalid JSON at line {at_line}, column {}: {e}", e.column()),
+        )
     })?;
-    let mut raw = RawEvent { line, ..RawEvent::default() };
+    let mut raw = RawEvent {
+        line,
+        ..RawEvent::default()
+    };
     let mut type_key: Option<(usize, String)> = None;
     let mut names = RequiredNames::default();
     // Decide which key holds the event type first: `type$` beats `type` (search events have both).
@@ -444,7 +502,11 @@ fn object_to_event(bytes: &[u8], line: u64, column_map: &ColumnMap, out: &mut Ev
             Value::Null => None,
             Value::String(s) => Some(Cow::Owned(s)),
             Value::Array(items) => Some(Cow::Owned(
-                items.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)).collect::<Vec<_>>().join(", "),
+                items
+                    .iter()
+                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             )),
             other => Some(Cow::Owned(other.to_string())),
         };
@@ -470,11 +532,23 @@ mod tests {
 
     #[test]
     fn shapes() {
-        assert_eq!(shape_and_lines("{\"a\":1}\n{\"a\":2}\n").0, JsonShape::Lines);
-        assert_eq!(shape_and_lines("[{\"a\":1},\n {\"a\":2}]").1, [(1, true), (2, true)]);
-        assert_eq!(shape_and_lines("{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n"), (JsonShape::Concatenated, vec![(1, true), (4, true)]));
+        assert_eq!(
+            shape_and_lines("{\"a\":1}\n{\"a\":2}\n").0,
+            JsonShape::Lines
+        );
+        assert_eq!(
+            shape_and_lines("[{\"a\":1},\n {\"a\":2}]").1,
+            [(1, true), (2, true)]
+        );
+        assert_eq!(
+            shape_and_lines("{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n"),
+            (JsonShape::Concatenated, vec![(1, true), (4, true)])
+        );
         let env = "{\"events\": [\n{\"a\":1},\n{\"a\":2}\n], \"paginationRangeStartIndex\": 0}";
-        assert_eq!(shape_and_lines(env), (JsonShape::Envelope, vec![(2, true), (3, true)]));
+        assert_eq!(
+            shape_and_lines(env),
+            (JsonShape::Envelope, vec![(2, true), (3, true)])
+        );
         let env2 = "{\"total\": 2, \"events\": []}";
         assert_eq!(shape_and_lines(env2), (JsonShape::Envelope, vec![]));
         assert!(split_items(b"hello").is_err());
@@ -483,7 +557,10 @@ mod tests {
     #[test]
     fn a_broken_line_costs_only_itself() {
         let s = "{\"a\":1}\n{\"a\": \n{\"a\":3}\n{\"a\":\"x}\n{\"a\":5}\n";
-        assert_eq!(shape_and_lines(s).1, [(1, true), (2, false), (3, true), (4, false), (5, true)]);
+        assert_eq!(
+            shape_and_lines(s).1,
+            [(1, true), (2, false), (3, true), (4, false), (5, true)]
+        );
     }
 
     #[test]

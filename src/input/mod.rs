@@ -63,8 +63,10 @@ pub fn truncate_raw(bytes: &[u8]) -> String {
 pub enum Format {
     /// Console-style labels (`Date observed`, `Username`, ...).
     ConsoleCsv,
-    /// API naming (`type$`, `actorName`, ...), as code42cli and the incydr CLI write.
+    /// API naming (`type$`, `actorName`, ...), as code42cli writes.
     ApiCsv,
+    /// The incydr CLI's snake_case columns (`actor_name`, `actor_ip_addresses`, ...).
+    IncydrCsv,
     Json(json::JsonShape),
 }
 
@@ -73,6 +75,7 @@ impl Format {
         match self {
             Format::ConsoleCsv => "console-csv",
             Format::ApiCsv => "api-csv",
+            Format::IncydrCsv => "incydr-csv",
             Format::Json(s) => s.name(),
         }
     }
@@ -110,7 +113,8 @@ impl<R: Read> Read for HashingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
-        self.count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        self.count
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -138,20 +142,33 @@ pub fn read_export(
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
-        return Err(Error::Input { path: path.into(), message: "is a directory".into() });
+        return Err(Error::Input {
+            path: path.into(),
+            message: "is a directory".into(),
+        });
     }
     let mut hasher = Sha256::new();
-    let input_err = |message: String| Error::Input { path: path.into(), message };
+    let input_err = |message: String| Error::Input {
+        path: path.into(),
+        message,
+    };
     let facts = {
-        let raw = HashingReader { inner: BufReader::with_capacity(1 << 20, file), hasher: &mut hasher, count: progress };
+        let raw = HashingReader {
+            inner: BufReader::with_capacity(1 << 20, file),
+            hasher: &mut hasher,
+            count: progress,
+        };
         let mut raw = io::BufReader::with_capacity(1 << 16, raw);
         let gzip = {
             use io::BufRead;
             let head = raw.fill_buf().map_err(|e| Error::io(path, e))?;
             head.starts_with(&[0x1f, 0x8b])
         };
-        let mut reader: Box<dyn Read + '_> =
-            if gzip { Box::new(flate2::read::MultiGzDecoder::new(raw)) } else { Box::new(raw) };
+        let mut reader: Box<dyn Read + '_> = if gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(raw))
+        } else {
+            Box::new(raw)
+        };
         let gz_ctx = |e: io::Error| {
             if gzip {
                 input_err(format!("corrupt or truncated gzip data: {e}"))
@@ -161,12 +178,17 @@ pub fn read_export(
         };
         // Sniff the first bytes: JSON starts with '{' or '['; binary data has NUL bytes.
         let mut head = Vec::with_capacity(64 << 10);
-        (&mut reader).take(64 << 10).read_to_end(&mut head).map_err(gz_ctx)?;
+        (&mut reader)
+            .take(64 << 10)
+            .read_to_end(&mut head)
+            .map_err(gz_ctx)?;
         let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
         let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
         let format = match first {
             None if head.len() < (64 << 10) => {
-                return Err(input_err("is empty: expected a CSV header line or JSON".into()));
+                return Err(input_err(
+                    "is empty: expected a CSV header line or JSON".into(),
+                ));
             }
             _ if memchr::memchr(0, &head).is_some() => {
                 return Err(input_err(
@@ -194,18 +216,30 @@ pub fn read_export(
     if read_so_far < meta.len() {
         use io::Seek;
         let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
-        f.seek(io::SeekFrom::Start(read_so_far)).map_err(|e| Error::io(path, e))?;
+        f.seek(io::SeekFrom::Start(read_so_far))
+            .map_err(|e| Error::io(path, e))?;
         io::copy(&mut f, &mut hasher).map_err(|e| Error::io(path, e))?;
     }
-    Ok(FileFacts { format: facts.0, gzip: facts.1, sha256: hex(&hasher.finalize()), bytes: meta.len() })
+    Ok(FileFacts {
+        format: facts.0,
+        gzip: facts.1,
+        sha256: hex(&hasher.finalize()),
+        bytes: meta.len(),
+    })
 }
 
-fn read_json(data: &[u8], opts: &ReadOptions, sink: &mut dyn FnMut(ParsedChunk) -> Result<()>) -> Result<Format> {
+fn read_json(
+    data: &[u8],
+    opts: &ReadOptions,
+    sink: &mut dyn FnMut(ParsedChunk) -> Result<()>,
+) -> Result<Format> {
     let (shape, items) = json::split_items(data).map_err(Error::Usage)?;
     // Batches keep the pipeline's memory per step bounded even for a large JSON file.
     for batch in items.chunks(RECORDS_PER_TASK * 16) {
-        let chunks: Vec<ParsedChunk> =
-            batch.par_chunks(RECORDS_PER_TASK).map(|part| json::parse_items(data, part, &opts.column_map)).collect();
+        let chunks: Vec<ParsedChunk> = batch
+            .par_chunks(RECORDS_PER_TASK)
+            .map(|part| json::parse_items(data, part, &opts.column_map))
+            .collect();
         for c in chunks {
             sink(c)?;
         }
@@ -221,7 +255,9 @@ fn read_csv(
 ) -> Result<Format> {
     // The header is the first record; it may itself contain quoted newlines.
     let mut pre = csv::Splitter::new(reader, head, 1, usize::MAX, false);
-    let first = pre.next_header().map_err(|e| Error::io(PathBuf::new(), e))?;
+    let first = pre
+        .next_header()
+        .map_err(|e| Error::io(PathBuf::new(), e))?;
     let Some(header_bytes) = first else {
         return Err(Error::Usage("is empty: expected a CSV header line".into()));
     };
@@ -231,17 +267,35 @@ fn read_csv(
         .iter()
         .map(|f| String::from_utf8(f.to_vec()))
         .collect::<std::result::Result<_, _>>()
-        .map_err(|_| Error::Usage("line 1: the header is not valid UTF-8 text; expected a CSV header".into()))?;
-    let mapping = csv::CsvMapping::new(&header, &opts.column_map).map_err(|m| Error::Usage(format!("line 1: {m}")))?;
-    let format = if mapping.header.api_naming { Format::ApiCsv } else { Format::ConsoleCsv };
+        .map_err(|_| {
+            Error::Usage("line 1: the header is not valid UTF-8 text; expected a CSV header".into())
+        })?;
+    let mapping = csv::CsvMapping::new(&header, &opts.column_map)
+        .map_err(|m| Error::Usage(format!("line 1: {m}")))?;
+    let snake = header.iter().any(|h| h.trim().starts_with("actor_"));
+    let format = match (mapping.header.api_naming, snake) {
+        (false, _) => Format::ConsoleCsv,
+        (true, true) => Format::IncydrCsv,
+        (true, false) => Format::ApiCsv,
+    };
     let mut splitter = pre.into_records(header.len());
-    while let Some(batch) = splitter.next_batch(CSV_BATCH_BYTES).map_err(|e| Error::io(PathBuf::new(), e))? {
-        let mut chunks: Vec<ParsedChunk> =
-            batch.records.par_chunks(RECORDS_PER_TASK).map(|spans| csv::parse_records(&batch, spans, &mapping)).collect();
+    while let Some(batch) = splitter
+        .next_batch(CSV_BATCH_BYTES)
+        .map_err(|e| Error::io(PathBuf::new(), e))?
+    {
+        let mut chunks: Vec<ParsedChunk> = batch
+            .records
+            .par_chunks(RECORDS_PER_TASK)
+            .map(|spans| csv::parse_records(&batch, spans, &mapping))
+            .collect();
         if !batch.broken.is_empty() {
             // Lines lost to broken quoting are counted as read and quarantined like any bad record.
             let rows = batch.broken.len() as u64;
-            chunks.push(ParsedChunk { events: EventColumns::with_capacity(0), quarantined: batch.broken, rows_read: rows });
+            chunks.push(ParsedChunk {
+                events: EventColumns::with_capacity(0),
+                quarantined: batch.broken,
+                rows_read: rows,
+            });
         }
         for c in chunks {
             sink(c)?;

@@ -44,7 +44,10 @@ pub struct RowError {
 
 impl RowError {
     pub fn new(column: Option<&str>, reason: impl Into<String>) -> Self {
-        RowError { column: column.map(str::to_owned), reason: reason.into() }
+        RowError {
+            column: column.map(str::to_owned),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -55,19 +58,50 @@ pub struct RequiredNames {
     pub event_type: Option<String>,
 }
 
+/// Parse a `Details` cell. Spreadsheets and hand edits leave raw line breaks and tabs inside JSON
+/// strings, which JSON forbids; such text is retried with them escaped before it is kept as text.
+fn parse_details(text: &str) -> serde_json::Result<Value> {
+    serde_json::from_str::<Value>(text).or_else(|e| {
+        if !text.contains(['\n', '\r', '\t']) {
+            return Err(e);
+        }
+        let escaped = text
+            .replace('\r', "\\r")
+            .replace('\n', "\\n")
+            .replace('\t', "\\t");
+        serde_json::from_str::<Value>(&escaped).map_err(|_| e)
+    })
+}
+
 /// Validate `raw` and append it to `out`. On error nothing is appended.
-pub fn convert(raw: RawEvent<'_>, names: &RequiredNames, out: &mut EventColumns) -> Result<(), RowError> {
+pub fn convert(
+    raw: RawEvent<'_>,
+    names: &RequiredNames,
+    out: &mut EventColumns,
+) -> Result<(), RowError> {
     let ts_col = names.timestamp.as_deref().or(Some("timestamp"));
     let type_col = names.event_type.as_deref().or(Some("event type"));
 
-    let ts_text = raw.timestamp.as_deref().and_then(non_null).ok_or_else(|| RowError::new(ts_col, "missing timestamp"))?;
-    let timestamp_ns = parse_timestamp(ts_text).map_err(|e| RowError::new(ts_col, format!("bad timestamp {ts_text:?}: {e}")))?;
+    let ts_text = raw
+        .timestamp
+        .as_deref()
+        .and_then(non_null)
+        .ok_or_else(|| RowError::new(ts_col, "missing timestamp"))?;
+    let timestamp_ns = parse_timestamp(ts_text)
+        .map_err(|e| RowError::new(ts_col, format!("bad timestamp {ts_text:?}: {e}")))?;
 
-    let type_text = raw.event_type.as_deref().and_then(non_null).ok_or_else(|| RowError::new(type_col, "empty event type"))?;
-    let resolved =
-        Catalog::get().resolve(type_text).ok_or_else(|| RowError::new(type_col, format!("empty event type {type_text:?}")))?;
+    let type_text = raw
+        .event_type
+        .as_deref()
+        .and_then(non_null)
+        .ok_or_else(|| RowError::new(type_col, "empty event type"))?;
+    let resolved = Catalog::get()
+        .resolve(type_text)
+        .ok_or_else(|| RowError::new(type_col, format!("empty event type {type_text:?}")))?;
 
-    let opt = |v: &Option<Cow<'_, str>>| -> Option<String> { v.as_deref().and_then(non_null).map(str::to_owned) };
+    let opt = |v: &Option<Cow<'_, str>>| -> Option<String> {
+        v.as_deref().and_then(non_null).map(str::to_owned)
+    };
     let actor_name = opt(&raw.actor_name);
     let actor_id = opt(&raw.actor_id);
     let user_agent = opt(&raw.user_agent);
@@ -76,7 +110,7 @@ pub fn convert(raw: RawEvent<'_>, names: &RequiredNames, out: &mut EventColumns)
 
     let mut details = raw.details;
     if let Some(text) = raw.details_text.as_deref().and_then(non_null) {
-        match serde_json::from_str::<Value>(text) {
+        match parse_details(text) {
             Ok(Value::Object(obj)) => {
                 // Fields from their own columns win over the same key inside Details.
                 for (k, v) in obj {
@@ -87,7 +121,9 @@ pub fn convert(raw: RawEvent<'_>, names: &RequiredNames, out: &mut EventColumns)
                 details.entry("details").or_insert(other);
             }
             Err(_) => {
-                details.entry("details").or_insert_with(|| Value::String(text.to_owned()));
+                details
+                    .entry("details")
+                    .or_insert_with(|| Value::String(text.to_owned()));
             }
         }
     }
@@ -97,7 +133,9 @@ pub fn convert(raw: RawEvent<'_>, names: &RequiredNames, out: &mut EventColumns)
         None => ActorType::Unknown,
         Some(t) => ActorType::parse(t).unwrap_or_else(|| {
             // An actor type nobody has documented: keep the spelling rather than lose it.
-            details.entry("actorTypeRaw").or_insert_with(|| Value::String(t.to_owned()));
+            details
+                .entry("actorTypeRaw")
+                .or_insert_with(|| Value::String(t.to_owned()));
             ActorType::Unknown
         }),
     };

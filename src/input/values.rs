@@ -35,19 +35,18 @@ fn normalize_ip(s: &str) -> String {
         return ip.to_string();
     }
     // [v6]:port and v4:port
-    if let Some(rest) = s.strip_prefix('[') {
-        if let Some((addr, _port)) = rest.split_once(']') {
-            if let Ok(ip) = addr.parse::<IpAddr>() {
-                return ip.to_string();
-            }
-        }
+    if let Some(rest) = s.strip_prefix('[')
+        && let Some((addr, _port)) = rest.split_once(']')
+        && let Ok(ip) = addr.parse::<IpAddr>()
+    {
+        return ip.to_string();
     }
-    if let Some((addr, port)) = s.rsplit_once(':') {
-        if port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty() {
-            if let Ok(ip @ IpAddr::V4(_)) = addr.parse::<IpAddr>() {
-                return ip.to_string();
-            }
-        }
+    if let Some((addr, port)) = s.rsplit_once(':')
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && !port.is_empty()
+        && let Ok(ip @ IpAddr::V4(_)) = addr.parse::<IpAddr>()
+    {
+        return ip.to_string();
     }
     s.to_owned()
 }
@@ -64,10 +63,15 @@ pub fn python_cell(s: &str) -> Value {
     }
     let t = s.trim();
     if t.starts_with(['{', '[', '(']) {
-        if let Ok(v) = serde_json::from_str::<Value>(t) {
-            return v;
+        // Python's repr quotes strings with ' (unless they contain one), so text that is valid JSON
+        // with double-quoted strings was a string holding JSON (like `requestJson`): keep it text.
+        if t.contains('"') && serde_json::from_str::<Value>(t).is_ok() {
+            return Value::String(s.to_owned());
         }
-        let mut p = PyParser { s: t.as_bytes(), i: 0 };
+        let mut p = PyParser {
+            s: t.as_bytes(),
+            i: 0,
+        };
         if let Some(v) = p.value() {
             p.ws();
             if p.i == p.s.len() {
@@ -148,7 +152,10 @@ impl PyParser<'_> {
             q @ (b'\'' | b'"') => self.string(q).map(Value::String),
             _ => {
                 let start = self.i;
-                while self.i < self.s.len() && !b",:}])".contains(&self.s[self.i]) && !self.s[self.i].is_ascii_whitespace() {
+                while self.i < self.s.len()
+                    && !b",:}])".contains(&self.s[self.i])
+                    && !self.s[self.i].is_ascii_whitespace()
+                {
                     self.i += 1;
                 }
                 let word = std::str::from_utf8(&self.s[start..self.i]).ok()?;
@@ -271,19 +278,33 @@ mod tests {
 
     #[test]
     fn proxy_chains() {
-        assert_eq!(split_ip_chain("50.93.255.223, 64.252.71.111"), ["50.93.255.223", "64.252.71.111"]);
+        assert_eq!(
+            split_ip_chain("50.93.255.223, 64.252.71.111"),
+            ["50.93.255.223", "64.252.71.111"]
+        );
         assert_eq!(split_ip_chain("null"), Vec::<String>::new());
         assert_eq!(split_ip_chain("2001:DB8::1"), ["2001:db8::1"]);
         assert_eq!(split_ip_chain("10.0.0.1:443"), ["10.0.0.1"]);
-        assert_eq!(split_ip_chain("[2001:db8::2]:8443,10.1.1.1"), ["2001:db8::2", "10.1.1.1"]);
+        assert_eq!(
+            split_ip_chain("[2001:db8::2]:8443,10.1.1.1"),
+            ["2001:db8::2", "10.1.1.1"]
+        );
         assert_eq!(split_ip_chain("not-an-ip"), ["not-an-ip"]);
     }
 
     #[test]
     fn python_literals() {
         assert_eq!(python_cell("True"), json!(true));
-        assert_eq!(python_cell("{'a': 1, 'b': [1, 2], 'c': None, 'd': 'it\\'s'}"), json!({"a": 1, "b": [1, 2], "c": null, "d": "it's"}));
-        assert_eq!(python_cell("{\"a\": 1}"), json!({"a": 1}));
+        assert_eq!(
+            python_cell("{'a': 1, 'b': [1, 2], 'c': None, 'd': 'it\\'s'}"),
+            json!({"a": 1, "b": [1, 2], "c": null, "d": "it's"})
+        );
+        assert_eq!(
+            python_cell("{\"a\": 1}"),
+            json!("{\"a\": 1}"),
+            "a string holding JSON"
+        );
+        assert_eq!(python_cell("[1, 2]"), json!([1, 2]));
         assert_eq!(python_cell("{'a': 1"), json!("{'a': 1"));
         assert_eq!(python_cell("00123"), json!("00123"));
         assert_eq!(python_cell("('x', 2.5)"), json!(["x", 2.5]));
@@ -291,7 +312,9 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_recursively() {
-        let v: Value = serde_json::from_str(r#"{ "b": {"z": 1, "a": [ {"y": 2, "x": 1} ]}, "a": "é\n" }"#).unwrap();
+        let v: Value =
+            serde_json::from_str(r#"{ "b": {"z": 1, "a": [ {"y": 2, "x": 1} ]}, "a": "é\n" }"#)
+                .unwrap();
         let mut s = String::new();
         canonical_json(&v, &mut s);
         assert_eq!(s, r#"{"a":"é\n","b":{"a":[{"x":1,"y":2}],"z":1}}"#);

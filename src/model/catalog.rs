@@ -160,7 +160,10 @@ impl Catalog {
         let mut entries = Vec::new();
         let mut header_seen = false;
         for (i, line) in text.lines().enumerate() {
-            let err = |message: String| CatalogError { line: i + 1, message };
+            let err = |message: String| CatalogError {
+                line: i + 1,
+                message,
+            };
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
             }
@@ -183,7 +186,11 @@ impl Catalog {
             let deprecated = match f[3] {
                 "true" => true,
                 "false" => false,
-                other => return Err(err(format!("deprecated must be true or false, not {other:?}"))),
+                other => {
+                    return Err(err(format!(
+                        "deprecated must be true or false, not {other:?}"
+                    )));
+                }
             };
             entries.push(EventType {
                 api_name: f[0],
@@ -202,26 +209,38 @@ impl Catalog {
             if !categories.contains(&e.category) {
                 categories.push(e.category);
             }
-            let spellings = [e.api_name, e.label].into_iter().chain(e.aliases.iter().copied());
+            let spellings = [e.api_name, e.label]
+                .into_iter()
+                .chain(e.aliases.iter().copied());
             for s in spellings {
-                if let Some(prev) = index.insert(normalize_name(s), i) {
-                    if prev != i {
-                        return Err(CatalogError {
-                            line: 0,
-                            message: format!("{s:?} names both {} and {}", entries[prev].api_name, e.api_name),
-                        });
-                    }
+                if let Some(prev) = index.insert(normalize_name(s), i)
+                    && prev != i
+                {
+                    return Err(CatalogError {
+                        line: 0,
+                        message: format!(
+                            "{s:?} names both {} and {}",
+                            entries[prev].api_name, e.api_name
+                        ),
+                    });
                 }
             }
         }
         for e in &entries {
-            if let Some(inv) = e.inverse {
-                if !index.contains_key(inv) {
-                    return Err(CatalogError { line: 0, message: format!("inverse {inv:?} of {} is not in the catalog", e.api_name) });
-                }
+            if let Some(inv) = e.inverse
+                && !index.contains_key(inv)
+            {
+                return Err(CatalogError {
+                    line: 0,
+                    message: format!("inverse {inv:?} of {} is not in the catalog", e.api_name),
+                });
             }
         }
-        Ok(Catalog { entries, index, categories })
+        Ok(Catalog {
+            entries,
+            index,
+            categories,
+        })
     }
 
     /// Every event type, in catalog (console) order.
@@ -236,12 +255,17 @@ impl Catalog {
 
     /// The entry for any accepted spelling of a known event type.
     pub fn lookup(&self, raw: &str) -> Option<&EventType> {
-        self.index.get(&normalize_name(raw)).map(|&i| &self.entries[i])
+        self.index
+            .get(&normalize_name(raw))
+            .map(|&i| &self.entries[i])
     }
 
     /// The entry with exactly this canonical API name.
     pub fn by_api_name(&self, api_name: &str) -> Option<&EventType> {
-        self.index.get(api_name).map(|&i| &self.entries[i]).filter(|e| e.api_name == api_name)
+        self.index
+            .get(api_name)
+            .map(|&i| &self.entries[i])
+            .filter(|e| e.api_name == api_name)
     }
 
     /// Resolve an input's event-type text; unknown types are kept under [`OTHER_CATEGORY`].
@@ -261,12 +285,22 @@ impl Catalog {
         if api_name.is_empty() {
             return None;
         }
-        Some(Resolved { api_name: Cow::Owned(api_name), label: trimmed, category: OTHER_CATEGORY, deprecated: false, known: false })
+        Some(Resolved {
+            api_name: Cow::Owned(api_name),
+            label: trimmed,
+            category: OTHER_CATEGORY,
+            deprecated: false,
+            known: false,
+        })
     }
 
     /// Every event type carrying `tag`, as canonical API names.
     pub fn names_with(&self, tag: Tag) -> Vec<&'static str> {
-        self.entries.iter().filter(|e| e.has(tag)).map(|e| e.api_name).collect()
+        self.entries
+            .iter()
+            .filter(|e| e.has(tag))
+            .map(|e| e.api_name)
+            .collect()
     }
 
     /// The catalog's category whose name matches `name` case-insensitively (or `Other`).
@@ -289,7 +323,11 @@ impl Catalog {
 fn strip_api_wrapping(raw: &str) -> &str {
     let s = raw.strip_prefix("audit_log::").unwrap_or(raw);
     match s.rsplit_once('/') {
-        Some((name, version)) if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) => name,
+        Some((name, version))
+            if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name
+        }
         _ => s,
     }
 }
@@ -331,18 +369,32 @@ mod tests {
     #[test]
     fn every_spelling_resolves_to_one_entry() {
         let c = Catalog::get();
-        for raw in ["Console login", "logged_in", "audit_log::logged_in/1", "CONSOLE LOGIN", "console_login"] {
+        for raw in [
+            "Console login",
+            "logged_in",
+            "audit_log::logged_in/1",
+            "CONSOLE LOGIN",
+            "console_login",
+        ] {
             assert_eq!(c.resolve(raw).unwrap().api_name, "logged_in", "{raw}");
         }
-        assert_eq!(c.resolve("File download: IO error").unwrap().api_name, "file_download_io_error");
-        assert_eq!(c.resolve("Departing employee added*").unwrap().api_name, "departing_employee_added");
+        assert_eq!(
+            c.resolve("File download: IO error").unwrap().api_name,
+            "file_download_io_error"
+        );
+        assert_eq!(
+            c.resolve("Departing employee added*").unwrap().api_name,
+            "departing_employee_added"
+        );
         assert!(c.resolve("Departing employee added*").unwrap().deprecated);
         assert_eq!(c.resolve("Add user").unwrap().api_name, "user_registered");
     }
 
     #[test]
     fn unknown_types_are_kept_under_other() {
-        let r = Catalog::get().resolve("audit_log::brand_new_thing/2").unwrap();
+        let r = Catalog::get()
+            .resolve("audit_log::brand_new_thing/2")
+            .unwrap();
         assert!(!r.known);
         assert_eq!(r.api_name, "brand_new_thing");
         assert_eq!(r.category, OTHER_CATEGORY);
@@ -355,15 +407,26 @@ mod tests {
         let c = Catalog::get();
         for e in c.entries() {
             if let Some(inv) = e.inverse {
-                assert_eq!(c.by_api_name(inv).unwrap().inverse, Some(e.api_name), "{}", e.api_name);
+                assert_eq!(
+                    c.by_api_name(inv).unwrap().inverse,
+                    Some(e.api_name),
+                    "{}",
+                    e.api_name
+                );
             }
         }
     }
 
     #[test]
     fn normalize_follows_the_documented_rule() {
-        assert_eq!(normalize_name("File download: IO error"), "file_download_io_error");
-        assert_eq!(normalize_name("  Code42 support user access enabled "), "code42_support_user_access_enabled");
+        assert_eq!(
+            normalize_name("File download: IO error"),
+            "file_download_io_error"
+        );
+        assert_eq!(
+            normalize_name("  Code42 support user access enabled "),
+            "code42_support_user_access_enabled"
+        );
         assert_eq!(normalize_name("audit_log::logged_in/1"), "logged_in");
     }
 }

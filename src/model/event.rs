@@ -23,8 +23,13 @@ pub enum ActorType {
 }
 
 impl ActorType {
-    pub const ALL: [ActorType; 5] =
-        [ActorType::User, ActorType::SupportUser, ActorType::ApiClient, ActorType::System, ActorType::Unknown];
+    pub const ALL: [ActorType; 5] = [
+        ActorType::User,
+        ActorType::SupportUser,
+        ActorType::ApiClient,
+        ActorType::System,
+        ActorType::Unknown,
+    ];
 
     /// The stored value (`user`, `support_user`, `api_client`, `system`, `unknown`).
     pub fn as_str(self) -> &'static str {
@@ -51,7 +56,11 @@ impl ActorType {
     /// Parse any known spelling: API (`SUPPORT_USER`), export request (`Support_User`), console
     /// (`Code42 support user`), CLI (`support`, `api-client`). Case and punctuation are ignored.
     pub fn parse(raw: &str) -> Option<ActorType> {
-        let key: String = raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        let key: String = raw
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
         Some(match key.as_str() {
             "user" => ActorType::User,
             "supportuser" | "code42supportuser" | "support" => ActorType::SupportUser,
@@ -159,7 +168,6 @@ pub struct Event {
     /// Every field without a canonical column, as a JSON object.
     pub details: serde_json::Value,
     pub source_file: String,
-    pub source_sha256: String,
     pub source_line: u64,
 }
 

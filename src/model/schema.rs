@@ -32,14 +32,28 @@ pub mod cols {
     pub const AFFECTED_USER_ID: &str = "affected_user_id";
     pub const DETAILS: &str = "details";
     pub const SOURCE_FILE: &str = "source_file";
-    pub const SOURCE_SHA256: &str = "source_sha256";
     pub const SOURCE_LINE: &str = "source_line";
 
     /// Every column, in stored order.
-    pub const ALL: [&str; 19] = [
-        EVENT_ID, TIMESTAMP, TIMESTAMP_NS, EVENT_TYPE, EVENT_LABEL, CATEGORY, DEPRECATED, ACTOR_NAME,
-        ACTOR_ID, ACTOR_TYPE, CLIENT_IP, IP_ADDRESSES, USER_AGENT, AFFECTED_USER_NAME, AFFECTED_USER_ID,
-        DETAILS, SOURCE_FILE, SOURCE_SHA256, SOURCE_LINE,
+    pub const ALL: [&str; 18] = [
+        EVENT_ID,
+        TIMESTAMP,
+        TIMESTAMP_NS,
+        EVENT_TYPE,
+        EVENT_LABEL,
+        CATEGORY,
+        DEPRECATED,
+        ACTOR_NAME,
+        ACTOR_ID,
+        ACTOR_TYPE,
+        CLIENT_IP,
+        IP_ADDRESSES,
+        USER_AGENT,
+        AFFECTED_USER_NAME,
+        AFFECTED_USER_ID,
+        DETAILS,
+        SOURCE_FILE,
+        SOURCE_LINE,
     ];
 }
 
@@ -70,7 +84,6 @@ pub fn event_schema() -> Schema {
         Field::new(AFFECTED_USER_ID.into(), s()),
         Field::new(DETAILS.into(), s()),
         Field::new(SOURCE_FILE.into(), s()),
-        Field::new(SOURCE_SHA256.into(), s()),
         Field::new(SOURCE_LINE.into(), DataType::UInt64),
     ])
 }
@@ -167,7 +180,8 @@ impl EventColumns {
         self.actor_id.append_option(r.actor_id);
         self.actor_type.append_value(r.actor_type);
         self.client_ip.append_option(r.ip_addresses.first());
-        self.ip_addresses.append_values_iter(r.ip_addresses.iter().copied());
+        self.ip_addresses
+            .append_values_iter(r.ip_addresses.iter().copied());
         self.user_agent.append_option(r.user_agent);
         self.affected_user_name.append_option(r.affected_user_name);
         self.affected_user_id.append_option(r.affected_user_id);
@@ -175,9 +189,10 @@ impl EventColumns {
         self.source_line.push(r.source_line);
     }
 
-    /// The batch as a frame of the stored schema. `source_file` and `source_sha256` are the same for
-    /// every row of a batch, so they are given once here.
-    pub fn finish(mut self, source_file: &str, source_sha256: &str) -> PolarsResult<DataFrame> {
+    /// The batch as a frame of the stored schema. `source_file` is the same for every row of a
+    /// batch, so it is given once here. (Which export a stored row came from is also recorded per
+    /// part in the manifest, with the file's SHA-256.)
+    pub fn finish(mut self, source_file: &str) -> PolarsResult<DataFrame> {
         use cols::*;
         let n = self.ids.len();
         let ids: StringChunked = self.ids.iter().map(|id| Some(id.to_hex())).collect();
@@ -201,8 +216,11 @@ impl EventColumns {
             self.affected_user_name.finish().into_column(),
             self.affected_user_id.finish().into_column(),
             self.details.finish().into_column(),
-            Column::new_scalar(SOURCE_FILE.into(), Scalar::from(PlSmallStr::from(source_file)), n),
-            Column::new_scalar(SOURCE_SHA256.into(), Scalar::from(PlSmallStr::from(source_sha256)), n),
+            Column::new_scalar(
+                SOURCE_FILE.into(),
+                Scalar::from(PlSmallStr::from(source_file)),
+                n,
+            ),
             UInt64Chunked::from_vec(SOURCE_LINE.into(), self.source_line).into_column(),
         ];
         DataFrame::new(n, columns)
@@ -213,7 +231,7 @@ impl EventColumns {
 pub fn events_from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
     use cols::*;
     let s = |name: &str| -> PolarsResult<&StringChunked> { df.column(name)?.str() };
-    let (id, et, el, cat, an, aid, at, ua, aun, auid, det, sf, sha) = (
+    let (id, et, el, cat, an, aid, at, ua, aun, auid, det, sf) = (
         s(EVENT_ID)?,
         s(EVENT_TYPE)?,
         s(EVENT_LABEL)?,
@@ -226,7 +244,6 @@ pub fn events_from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
         s(AFFECTED_USER_ID)?,
         s(DETAILS)?,
         s(SOURCE_FILE)?,
-        s(SOURCE_SHA256)?,
     );
     let ts = df.column(TIMESTAMP_NS)?.i64()?;
     let dep = df.column(DEPRECATED)?.bool()?;
@@ -260,7 +277,6 @@ pub fn events_from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
             details: serde_json::from_str(details_text)
                 .unwrap_or_else(|_| serde_json::Value::String(details_text.to_owned())),
             source_file: sf.get(i).unwrap_or_default().to_owned(),
-            source_sha256: sha.get(i).unwrap_or_default().to_owned(),
             source_line: line.get(i).unwrap_or_default(),
         });
     }

@@ -24,7 +24,11 @@ fn needs_guard(s: &str) -> bool {
 
 /// Make a cell safe to open in a spreadsheet.
 pub fn neutralise(s: &str) -> Cow<'_, str> {
-    if needs_guard(s) { Cow::Owned(format!("'{s}")) } else { Cow::Borrowed(s) }
+    if needs_guard(s) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Undo [`neutralise`] (only applied to files auditlens wrote).
@@ -45,9 +49,15 @@ mod tests {
 
     #[test]
     fn hostile_cells_are_guarded_and_restored() {
-        for s in ["=1+1", "+x", "-2", "@SUM(A1)", "\tx", "\rx", "'=x", "''-y", "plain", "'quoted", "", "a=b"] {
+        for s in [
+            "=1+1", "+x", "-2", "@SUM(A1)", "\tx", "\rx", "'=x", "''-y", "plain", "'quoted", "",
+            "a=b",
+        ] {
             let n = neutralise(s);
-            assert!(!n.as_bytes().first().is_some_and(|&b| is_trigger(b)), "{s:?} -> {n:?}");
+            assert!(
+                !n.as_bytes().first().is_some_and(|&b| is_trigger(b)),
+                "{s:?} -> {n:?}"
+            );
             assert_eq!(unneutralise(Cow::Borrowed(&n)), s, "{s:?}");
         }
         assert_eq!(neutralise("=cmd"), "'=cmd");

@@ -1,0 +1,63 @@
+/*!
+The command line: clap definitions, one file per subcommand, and [`run`], which dispatches.
+Each subcommand file turns its arguments into a call of the library and prints the result; none of
+them holds domain logic.
+*/
+
+mod event_types;
+mod ingest;
+mod quarantine;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{Error, Result};
+
+/// Code42 Audit Log exports -> deduplicated Parquet store, audit analyses, compliance reports.
+#[derive(Debug, Parser)]
+#[command(name = "auditlens", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read exports (CSV, JSON, JSON Lines, .gz; files, directories, globs) into the store.
+    Ingest(ingest::Args),
+    /// List the records ingest quarantined, with source file, line, column and reason.
+    Quarantine(quarantine::Args),
+    /// List the event catalog: every event type with its category and tags.
+    EventTypes(event_types::Args),
+}
+
+/// The store location option every store-reading command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArg {
+    /// The store directory.
+    #[arg(long, value_name = "DIR", default_value = crate::store::DEFAULT_STORE, env = "AUDITLENS_STORE")]
+    pub store: PathBuf,
+}
+
+/// Run a parsed command line. The exit code is 0 on success and 1 when the command completed but
+/// something in it failed (a file that could not be ingested); errors are returned.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Ingest(args) => ingest::run(&args),
+        Command::Quarantine(args) => quarantine::run(&args),
+        Command::EventTypes(args) => event_types::run(&args),
+    }
+}
+
+/// Standard output, buffered; write errors become [`Error::Output`] (a closed pipe is quiet).
+pub(crate) fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())
+}
+
+/// Flush standard output, mapping the error.
+pub(crate) fn finish_output(mut out: impl Write) -> Result<()> {
+    out.flush().map_err(Error::Output)
+}

@@ -1,0 +1,325 @@
+/*!
+Writing one source file's events and quarantined records as Parquet parts, ready to commit.
+
+Events arrive in input order, already deduplicated, grouped by UTC date. Each date gets its own part
+file, written in row groups sorted by time as its buffer fills, so memory stays bounded for any input
+size while row-group statistics still let a time-range query skip most of a part. Parts are written
+under hidden temporary names and renamed only in [`FileWriter::finish`]; the caller then commits
+them to the manifest. Dropping an unfinished writer deletes its temporary files.
+*/
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::path::PathBuf;
+
+use polars::prelude::*;
+
+use super::Store;
+use super::manifest::{Part, QuarantinePart, sync_dir};
+use crate::error::{Error, Result};
+use crate::input::Quarantined;
+use crate::model::schema::{cols, event_schema};
+
+/// Rows per Parquet row group.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+/// Rows buffered across all dates before the largest buffer is written out.
+const MAX_BUFFERED_ROWS: usize = 512 * 1024;
+/// Quarantined records buffered before they are written out.
+const QUARANTINE_BATCH: usize = 64 * 1024;
+
+/// The schema of quarantine parts.
+pub fn quarantine_schema() -> Schema {
+    Schema::from_iter([
+        Field::new("source_file".into(), DataType::String),
+        Field::new("line".into(), DataType::UInt64),
+        Field::new("column".into(), DataType::String),
+        Field::new("reason".into(), DataType::String),
+        Field::new("raw".into(), DataType::String),
+    ])
+}
+
+struct OpenPart {
+    writer: polars::io::parquet::write::BatchedWriter<File>,
+    file: File,
+    tmp: PathBuf,
+    dest: PathBuf,
+    rel: String,
+    rows: u64,
+    min_ns: i64,
+    max_ns: i64,
+}
+
+#[derive(Default)]
+struct DateBuffer {
+    frames: Vec<DataFrame>,
+    rows: usize,
+    part: Option<OpenPart>,
+}
+
+/// Parts of one source file being written.
+pub struct FileWriter<'a> {
+    store: &'a Store,
+    generation: u64,
+    source_file: String,
+    seq: usize,
+    dates: BTreeMap<String, DateBuffer>,
+    buffered: usize,
+    quarantine_rows: Vec<Quarantined>,
+    quarantine_part: Option<OpenPart>,
+    finished: bool,
+}
+
+fn writer_for(
+    path: &std::path::Path,
+    schema: &Schema,
+) -> Result<(polars::io::parquet::write::BatchedWriter<File>, File)> {
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let keep = file.try_clone().map_err(|e| Error::io(path, e))?;
+    let writer = ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_row_group_size(Some(ROW_GROUP_ROWS))
+        .batched(schema)?;
+    Ok((writer, keep))
+}
+
+impl<'a> FileWriter<'a> {
+    pub fn new(store: &'a Store, source_file: &str) -> FileWriter<'a> {
+        FileWriter {
+            store,
+            generation: store.manifest().generation + 1,
+            source_file: source_file.to_owned(),
+            seq: 0,
+            dates: BTreeMap::new(),
+            buffered: 0,
+            quarantine_rows: Vec::new(),
+            quarantine_part: None,
+            finished: false,
+        }
+    }
+
+    fn next_names(&mut self, dir: &std::path::Path, rel_dir: &str) -> (PathBuf, PathBuf, String) {
+        let seq = self.seq;
+        self.seq += 1;
+        let name = format!("part-{:06}-{seq:04}.parquet", self.generation);
+        let tmp = dir.join(format!(".part-{:06}-{seq:04}.partial", self.generation));
+        (tmp, dir.join(&name), format!("{rel_dir}/{name}"))
+    }
+
+    /// Add events, all of `date` (`YYYY-MM-DD`).
+    pub fn append(&mut self, date: &str, df: DataFrame) -> Result<()> {
+        let n = df.height();
+        if n == 0 {
+            return Ok(());
+        }
+        let buf = self.dates.entry(date.to_owned()).or_default();
+        buf.frames.push(df);
+        buf.rows += n;
+        self.buffered += n;
+        if buf.rows >= ROW_GROUP_ROWS {
+            self.flush(date)?;
+        }
+        while self.buffered > MAX_BUFFERED_ROWS {
+            let largest = self
+                .dates
+                .iter()
+                .max_by_key(|(_, b)| b.rows)
+                .map(|(d, _)| d.clone());
+            match largest {
+                Some(d) => self.flush(&d)?,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Write `date`'s buffered rows as row groups, sorted by time.
+    fn flush(&mut self, date: &str) -> Result<()> {
+        let Some(buf) = self.dates.get_mut(date) else {
+            return Ok(());
+        };
+        if buf.rows == 0 {
+            return Ok(());
+        }
+        let mut frames = std::mem::take(&mut buf.frames).into_iter();
+        let mut df = frames.next().unwrap_or_default();
+        for f in frames {
+            df.vstack_mut_owned(f)?;
+        }
+        self.buffered -= buf.rows;
+        buf.rows = 0;
+        let df = df.sort([cols::TIMESTAMP_NS], SortMultipleOptions::default())?;
+        let ts = df.column(cols::TIMESTAMP_NS)?.i64()?;
+        let (min, max) = (ts.min().unwrap_or(0), ts.max().unwrap_or(0));
+        if buf.part.is_none() {
+            let dir = self.store.partition_dir(date);
+            fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            let rel_dir = format!("events/date={date}");
+            let seq = self.seq;
+            self.seq += 1;
+            let name = format!("part-{:06}-{seq:04}.parquet", self.generation);
+            let tmp = dir.join(format!(".part-{:06}-{seq:04}.partial", self.generation));
+            let (writer, file) = writer_for(&tmp, &event_schema())?;
+            let buf = self.dates.get_mut(date).expect("buffer exists");
+            buf.part = Some(OpenPart {
+                writer,
+                file,
+                tmp,
+                dest: dir.join(&name),
+                rel: format!("{rel_dir}/{name}"),
+                rows: 0,
+                min_ns: i64::MAX,
+                max_ns: i64::MIN,
+            });
+        }
+        let buf = self.dates.get_mut(date).expect("buffer exists");
+        let part = buf.part.as_mut().expect("part is open");
+        part.writer.write_batch(&df)?;
+        part.rows += df.height() as u64;
+        part.min_ns = part.min_ns.min(min);
+        part.max_ns = part.max_ns.max(max);
+        Ok(())
+    }
+
+    /// Add quarantined records.
+    pub fn quarantine(&mut self, rows: Vec<Quarantined>) -> Result<()> {
+        self.quarantine_rows.extend(rows);
+        if self.quarantine_rows.len() >= QUARANTINE_BATCH {
+            self.flush_quarantine()?;
+        }
+        Ok(())
+    }
+
+    fn flush_quarantine(&mut self) -> Result<()> {
+        if self.quarantine_rows.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.quarantine_rows);
+        let n = rows.len();
+        let df = DataFrame::new(
+            n,
+            vec![
+                Column::new_scalar(
+                    "source_file".into(),
+                    Scalar::from(PlSmallStr::from(self.source_file.as_str())),
+                    n,
+                ),
+                Column::new(
+                    "line".into(),
+                    rows.iter().map(|r| r.line).collect::<Vec<u64>>(),
+                ),
+                Column::new(
+                    "column".into(),
+                    rows.iter()
+                        .map(|r| r.column.as_deref())
+                        .collect::<Vec<Option<&str>>>(),
+                ),
+                Column::new(
+                    "reason".into(),
+                    rows.iter()
+                        .map(|r| r.reason.as_str())
+                        .collect::<Vec<&str>>(),
+                ),
+                Column::new(
+                    "raw".into(),
+                    rows.iter().map(|r| r.raw.as_str()).collect::<Vec<&str>>(),
+                ),
+            ],
+        )?;
+        if self.quarantine_part.is_none() {
+            let dir = self.store.quarantine_dir();
+            fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            let (tmp, dest, rel) = self.next_names(&dir, "quarantine");
+            let (writer, file) = writer_for(&tmp, &quarantine_schema())?;
+            self.quarantine_part = Some(OpenPart {
+                writer,
+                file,
+                tmp,
+                dest,
+                rel,
+                rows: 0,
+                min_ns: 0,
+                max_ns: 0,
+            });
+        }
+        let part = self
+            .quarantine_part
+            .as_mut()
+            .expect("quarantine part is open");
+        part.writer.write_batch(&df)?;
+        part.rows += n as u64;
+        Ok(())
+    }
+
+    /// Write everything out, sync it and move the parts to their final names. The caller commits
+    /// the returned parts to the manifest; until then they are invisible and swept on recovery.
+    pub fn finish(mut self, source_sha256: &str) -> Result<(Vec<Part>, Option<QuarantinePart>)> {
+        let dates: Vec<String> = self.dates.keys().cloned().collect();
+        for d in &dates {
+            self.flush(d)?;
+        }
+        self.flush_quarantine()?;
+        let mut parts = Vec::new();
+        let mut dirs = Vec::new();
+        for (date, buf) in std::mem::take(&mut self.dates) {
+            if let Some(p) = buf.part {
+                close(&p)?;
+                parts.push(Part {
+                    path: p.rel.clone(),
+                    date,
+                    rows: p.rows,
+                    min_ns: p.min_ns,
+                    max_ns: p.max_ns,
+                    source_sha256: source_sha256.to_owned(),
+                    generation: self.generation,
+                });
+                dirs.push(p.dest.parent().map(PathBuf::from));
+                // Renamed only after the data is synced, so a listed part is always complete.
+                fs::rename(&p.tmp, &p.dest).map_err(|e| Error::io(&p.dest, e))?;
+            }
+        }
+        let quarantine = match self.quarantine_part.take() {
+            Some(p) => {
+                close(&p)?;
+                fs::rename(&p.tmp, &p.dest).map_err(|e| Error::io(&p.dest, e))?;
+                dirs.push(p.dest.parent().map(PathBuf::from));
+                Some(QuarantinePart {
+                    path: p.rel.clone(),
+                    rows: p.rows,
+                    source_sha256: source_sha256.to_owned(),
+                    generation: self.generation,
+                })
+            }
+            None => None,
+        };
+        dirs.sort();
+        dirs.dedup();
+        for d in dirs.into_iter().flatten() {
+            sync_dir(&d);
+        }
+        self.finished = true;
+        Ok((parts, quarantine))
+    }
+}
+
+fn close(p: &OpenPart) -> Result<()> {
+    p.writer.finish()?;
+    p.file.sync_all().map_err(|e| Error::io(&p.tmp, e))
+}
+
+impl Drop for FileWriter<'_> {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        // An abandoned file (read error, corrupt gzip): its temporary parts must not linger.
+        let tmps = self
+            .dates
+            .values()
+            .filter_map(|b| b.part.as_ref())
+            .chain(self.quarantine_part.as_ref())
+            .map(|p| p.tmp.clone());
+        for tmp in tmps {
+            let _ = fs::remove_file(tmp);
+        }
+    }
+}
