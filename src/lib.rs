@@ -12,7 +12,9 @@ pub mod time;
 
 pub use error::{Error, Result};
 pub mod cli;
+pub mod filter;
 pub mod ingest;
 pub mod input;
 pub mod output;
+pub mod stats;
 pub mod store;

@@ -5,8 +5,12 @@ them holds domain logic.
 */
 
 mod event_types;
+mod filter_args;
 mod ingest;
 mod quarantine;
+mod query;
+mod show;
+mod stats;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -28,6 +32,12 @@ pub struct Cli {
 pub enum Command {
     /// Read exports (CSV, JSON, JSON Lines, .gz; files, directories, globs) into the store.
     Ingest(ingest::Args),
+    /// Filter events as the console does and print or export them (table, CSV, JSON, Parquet).
+    Query(query::Args),
+    /// Show every field of one event (a unique prefix of its id is enough).
+    Show(show::Args),
+    /// Events per period and category, first and last event, coverage gaps, unknown event types.
+    Stats(stats::Args),
     /// List the records ingest quarantined, with source file, line, column and reason.
     Quarantine(quarantine::Args),
     /// List the event catalog: every event type with its category and tags.
@@ -47,6 +57,9 @@ pub struct StoreArg {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Ingest(args) => ingest::run(&args),
+        Command::Query(args) => query::run(&args),
+        Command::Show(args) => show::run(&args),
+        Command::Stats(args) => stats::run(&args),
         Command::Quarantine(args) => quarantine::run(&args),
         Command::EventTypes(args) => event_types::run(&args),
     }

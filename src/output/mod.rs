@@ -8,6 +8,7 @@ at once.
 */
 
 pub mod cell;
+pub mod events;
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -416,4 +417,19 @@ pub fn terminal_width() -> Option<usize> {
         return Some(c);
     }
     io::stdout().is_terminal().then_some(120)
+}
+
+/// Text safe to print on a terminal: line breaks and tabs become spaces and other control
+/// characters (such as the escape that starts terminal control sequences, which export data could
+/// carry) are shown as `\u{..}` escapes.
+pub fn terminal_safe(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -1,0 +1,351 @@
+/*!
+Coverage statistics: events per period and category, first and last event, days without events,
+stretches of time no ingested export covered, and event types the catalog does not know.
+
+The console keeps 90 days, so a week nobody exported is lost for good; an auditor must be able to
+see and explain such gaps. `stats` prints these figures and the weekly report uses this same code.
+*/
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::filter::{Filter, iso_week_label};
+use crate::model::catalog::{Catalog, OTHER_CATEGORY};
+use crate::model::schema::cols;
+use crate::store::Store;
+use crate::time::{NANOS_PER_DAY, date_of, format_timestamp};
+
+/// Period granularity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    Day,
+    Week,
+    Month,
+}
+
+impl Period {
+    /// The period label of a date and the first day of that period.
+    pub fn of(self, d: NaiveDate) -> (String, NaiveDate) {
+        match self {
+            Period::Day => (d.to_string(), d),
+            Period::Week => {
+                let monday =
+                    d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()));
+                (iso_week_label(d), monday)
+            }
+            Period::Month => (
+                format!("{:04}-{:02}", d.year(), d.month()),
+                d.with_day(1).unwrap_or(d),
+            ),
+        }
+    }
+
+    fn next(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Day => start + chrono::Duration::days(1),
+            Period::Week => start + chrono::Duration::days(7),
+            Period::Month => start
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(NaiveDate::MAX),
+        }
+    }
+}
+
+/// Events of one period.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PeriodCounts {
+    pub period: String,
+    /// First day of the period.
+    pub start: String,
+    pub total: u64,
+    /// Every category of [`Stats::categories`], zero included.
+    pub by_category: BTreeMap<String, u64>,
+}
+
+/// A run of consecutive days.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DayRange {
+    pub from: String,
+    pub to: String,
+    pub days: u64,
+}
+
+/// A stretch of time between ingested exports that no export covered.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TimeGap {
+    pub from: String,
+    pub to: String,
+    pub hours: f64,
+}
+
+/// An event type the catalog does not know, with how often it occurs.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TypeCount {
+    pub event_type: String,
+    pub label: String,
+    pub count: u64,
+}
+
+/// Everything `stats` reports.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Stats {
+    pub period: Period,
+    pub total_events: u64,
+    pub first_event: Option<String>,
+    pub last_event: Option<String>,
+    /// Categories with events, console order, `Other` last.
+    pub categories: Vec<String>,
+    pub periods: Vec<PeriodCounts>,
+    /// Days without a single event between the first and the last event.
+    pub empty_days: Vec<DayRange>,
+    /// Gaps of more than a day between the time ranges of the ingested exports.
+    pub uncovered: Vec<TimeGap>,
+    pub unknown_event_types: Vec<TypeCount>,
+    pub sources: u64,
+}
+
+/// Minimum length of a gap between exports that is worth reporting.
+const UNCOVERED_MIN_NS: i64 = NANOS_PER_DAY;
+
+/// Count events of `filter` per day and category (the basis of every figure here).
+pub fn day_category_counts(store: &Store, filter: &Filter) -> Result<Vec<(i64, String, u64)>> {
+    // Days since the epoch; the date of the UTC timestamp is a floor division that also holds for
+    // instants before 1970.
+    let day = col(cols::TIMESTAMP)
+        .dt()
+        .date()
+        .cast(DataType::Int32)
+        .cast(DataType::Int64)
+        .alias("day");
+    let df = if filter.ips.is_empty() {
+        let mut lf = store.scan(filter.time_range())?;
+        if let Some(p) = filter.predicate() {
+            lf = lf.filter(p);
+        }
+        lf.group_by([day, col(cols::CATEGORY)])
+            .agg([len().alias("n")])
+            .collect()?
+    } else {
+        filter
+            .load(store, Some(&[cols::TIMESTAMP, cols::CATEGORY]))?
+            .lazy()
+            .group_by([day, col(cols::CATEGORY)])
+            .agg([len().alias("n")])
+            .collect()?
+    };
+    let days = df.column("day")?.i64()?;
+    let cats = df.column(cols::CATEGORY)?.str()?;
+    let n = df.column("n")?.cast(&DataType::UInt64)?;
+    let n = n.u64()?;
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        if let (Some(d), Some(c), Some(k)) = (days.get(i), cats.get(i), n.get(i)) {
+            out.push((d, c.to_owned(), k));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Compute the statistics of the events `filter` selects.
+pub fn compute(store: &Store, filter: &Filter, period: Period) -> Result<Stats> {
+    let counts = day_category_counts(store, filter)?;
+    let (first, last) = first_last(store, filter)?;
+    let catalog = Catalog::get();
+    let present: std::collections::HashSet<&str> =
+        counts.iter().map(|(_, c, _)| c.as_str()).collect();
+    let mut categories: Vec<String> = catalog
+        .categories()
+        .iter()
+        .filter(|c| present.contains(**c))
+        .map(|c| c.to_string())
+        .collect();
+    if present.contains(OTHER_CATEGORY) {
+        categories.push(OTHER_CATEGORY.to_owned());
+    }
+
+    let mut periods: Vec<PeriodCounts> = Vec::new();
+    let mut per_day: BTreeMap<i64, u64> = BTreeMap::new();
+    for (d, _, k) in &counts {
+        *per_day.entry(*d).or_default() += k;
+    }
+    let mut empty_days = Vec::new();
+    if let (Some(&first_day), Some(&last_day)) = (per_day.keys().next(), per_day.keys().next_back())
+    {
+        // Every period from the first to the last event, empty ones included.
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let (_, mut start) = period.of(date_of(first_day * NANOS_PER_DAY));
+        let end = date_of(last_day * NANOS_PER_DAY);
+        while start <= end {
+            let (label, s) = period.of(start);
+            index.insert(label.clone(), periods.len());
+            periods.push(PeriodCounts {
+                period: label,
+                start: s.to_string(),
+                total: 0,
+                by_category: categories.iter().map(|c| (c.clone(), 0)).collect(),
+            });
+            start = period.next(s);
+        }
+        for (d, c, k) in &counts {
+            let (label, _) = period.of(date_of(d * NANOS_PER_DAY));
+            if let Some(&i) = index.get(&label) {
+                periods[i].total += k;
+                *periods[i].by_category.entry(c.clone()).or_default() += k;
+            }
+        }
+        let mut run: Option<(i64, i64)> = None;
+        for d in first_day..=last_day {
+            if per_day.contains_key(&d) {
+                if let Some((a, b)) = run.take() {
+                    empty_days.push(day_range(a, b));
+                }
+            } else {
+                run = Some(run.map_or((d, d), |(a, _)| (a, d)));
+            }
+        }
+    }
+
+    Ok(Stats {
+        period,
+        total_events: counts.iter().map(|(_, _, k)| k).sum(),
+        first_event: first.map(format_timestamp),
+        last_event: last.map(format_timestamp),
+        categories,
+        periods,
+        empty_days,
+        uncovered: uncovered(store, filter),
+        unknown_event_types: unknown_types(store, filter)?,
+        sources: store.manifest().sources.len() as u64,
+    })
+}
+
+fn day_range(a: i64, b: i64) -> DayRange {
+    DayRange {
+        from: date_of(a * NANOS_PER_DAY).to_string(),
+        to: date_of(b * NANOS_PER_DAY).to_string(),
+        days: (b - a + 1) as u64,
+    }
+}
+
+fn first_last(store: &Store, filter: &Filter) -> Result<(Option<i64>, Option<i64>)> {
+    let df = if filter.ips.is_empty() {
+        let mut lf = store.scan(filter.time_range())?;
+        if let Some(p) = filter.predicate() {
+            lf = lf.filter(p);
+        }
+        lf.select([
+            col(cols::TIMESTAMP_NS).min().alias("a"),
+            col(cols::TIMESTAMP_NS).max().alias("b"),
+        ])
+        .collect()?
+    } else {
+        filter
+            .load(store, Some(&[cols::TIMESTAMP_NS]))?
+            .lazy()
+            .select([
+                col(cols::TIMESTAMP_NS).min().alias("a"),
+                col(cols::TIMESTAMP_NS).max().alias("b"),
+            ])
+            .collect()?
+    };
+    let get = |c: &str| -> Result<Option<i64>> { Ok(df.column(c)?.i64()?.get(0)) };
+    Ok((get("a")?, get("b")?))
+}
+
+/// Gaps between the merged event-time ranges of every ingested export, within the filter's range.
+fn uncovered(store: &Store, filter: &Filter) -> Vec<TimeGap> {
+    let mut ranges: Vec<(i64, i64)> = store
+        .manifest()
+        .sources
+        .iter()
+        .filter_map(|s| Some((s.first_event_ns?, s.last_event_ns?)))
+        .collect();
+    ranges.sort_unstable();
+    let mut merged: Vec<(i64, i64)> = Vec::new();
+    for (a, b) in ranges {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    let (lo, hi) = filter.time_range().unwrap_or((i64::MIN, i64::MAX));
+    merged
+        .windows(2)
+        .filter_map(|w| {
+            let (from, to) = (w[0].1.max(lo), w[1].0.min(hi));
+            (to - from > UNCOVERED_MIN_NS).then(|| TimeGap {
+                from: format_timestamp(from),
+                to: format_timestamp(to),
+                hours: ((to - from) as f64 / 3.6e12 * 10.0).round() / 10.0,
+            })
+        })
+        .collect()
+}
+
+fn unknown_types(store: &Store, filter: &Filter) -> Result<Vec<TypeCount>> {
+    let mut lf = store.scan(filter.time_range())?;
+    if let Some(p) = filter.predicate() {
+        lf = lf.filter(p);
+    }
+    let df = lf
+        .filter(col(cols::CATEGORY).eq(lit(OTHER_CATEGORY)))
+        .group_by([col(cols::EVENT_TYPE), col(cols::EVENT_LABEL)])
+        .agg([len().alias("n")])
+        .sort(
+            ["n"],
+            SortMultipleOptions::default().with_order_descending(true),
+        )
+        .collect()?;
+    let t = df.column(cols::EVENT_TYPE)?.str()?;
+    let l = df.column(cols::EVENT_LABEL)?.str()?;
+    let n = df.column("n")?.cast(&DataType::UInt64)?;
+    let n = n.u64()?;
+    Ok((0..df.height())
+        .map(|i| TypeCount {
+            event_type: t.get(i).unwrap_or_default().to_owned(),
+            label: l.get(i).unwrap_or_default().to_owned(),
+            count: n.get(i).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The per-period table as a frame (period, start, total, one column per category).
+pub fn periods_frame(s: &Stats) -> Result<DataFrame> {
+    let n = s.periods.len();
+    let mut columns = vec![
+        Column::new(
+            "period".into(),
+            s.periods
+                .iter()
+                .map(|p| p.period.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "start".into(),
+            s.periods
+                .iter()
+                .map(|p| p.start.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "total".into(),
+            s.periods.iter().map(|p| p.total).collect::<Vec<_>>(),
+        ),
+    ];
+    for c in &s.categories {
+        columns.push(Column::new(
+            c.as_str().into(),
+            s.periods
+                .iter()
+                .map(|p| p.by_category.get(c).copied().unwrap_or(0))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    Ok(DataFrame::new(n, columns)?)
+}
