@@ -150,10 +150,10 @@ impl Filter {
         match self.ip_mask(&df)? {
             Some(mask) => {
                 let mut out = df.filter(&mask)?;
-                if let Some(cols_wanted) = select {
-                    if !cols_wanted.contains(&cols::IP_ADDRESSES) {
-                        out = out.drop(cols::IP_ADDRESSES)?;
-                    }
+                if let Some(cols_wanted) = select
+                    && !cols_wanted.contains(&cols::IP_ADDRESSES)
+                {
+                    out = out.drop(cols::IP_ADDRESSES)?;
                 }
                 Ok(out)
             }
@@ -306,10 +306,10 @@ impl FilterSpec {
             .as_deref()
             .map(|s| parse_instant(s, "--to", true))
             .transpose()?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if f >= t {
-                return Err(Error::Usage("--from must be before --to".into()));
-            }
+        if let (Some(f), Some(t)) = (from, to)
+            && f >= t
+        {
+            return Err(Error::Usage("--from must be before --to".into()));
         }
         Ok((from, to))
     }
