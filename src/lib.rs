@@ -11,7 +11,9 @@ pub mod model;
 pub mod time;
 
 pub use error::{Error, Result};
+pub mod analyses;
 pub mod cli;
+pub mod config;
 pub mod filter;
 pub mod ingest;
 pub mod input;

@@ -26,6 +26,22 @@ pub struct TimeArgs {
     pub week: Option<String>,
 }
 
+impl TimeArgs {
+    /// The period these options select, `[from, to)` in ns.
+    pub fn period(&self) -> Result<(Option<i64>, Option<i64>)> {
+        let spec = FilterSpec {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            last: self.last.clone(),
+            as_of: self.as_of.clone(),
+            week: self.week.clone(),
+            ..FilterSpec::default()
+        };
+        let f = spec.resolve(&[], crate::time::from_datetime(chrono::Utc::now()))?;
+        Ok((f.from_ns, f.to_ns))
+    }
+}
+
 /// Who/what/where options (all repeatable; commas separate several values).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct FilterArgs {

@@ -4,6 +4,7 @@ Each subcommand file turns its arguments into a call of the library and prints t
 them holds domain logic.
 */
 
+mod analyze;
 mod event_types;
 mod filter_args;
 mod ingest;
@@ -38,6 +39,12 @@ pub enum Command {
     Show(show::Args),
     /// Events per period and category, first and last event, coverage gaps, unknown event types.
     Stats(stats::Args),
+    /// Run audit analyses in parallel and print their findings.
+    Analyze(analyze::Args),
+    /// List the analyses with one line each.
+    Analyses(analyze::ListArgs),
+    /// Print an example analysis config (--example) or check one (--check FILE).
+    Config(analyze::ConfigArgs),
     /// List the records ingest quarantined, with source file, line, column and reason.
     Quarantine(quarantine::Args),
     /// List the event catalog: every event type with its category and tags.
@@ -60,8 +67,27 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Query(args) => query::run(&args),
         Command::Show(args) => show::run(&args),
         Command::Stats(args) => stats::run(&args),
+        Command::Analyze(args) => {
+            limit_polars_threads();
+            analyze::run(&args)
+        }
+        Command::Analyses(args) => analyze::list(&args),
+        Command::Config(args) => analyze::config(&args),
         Command::Quarantine(args) => quarantine::run(&args),
         Command::EventTypes(args) => event_types::run(&args),
+    }
+}
+
+/// Analyses run side by side on rayon's pool and each runs polars queries, which have their own
+/// pool; on a small machine the two together would oversubscribe the cores. Unless the user chose
+/// a size, give polars half the cores (the analyses' own parallelism supplies the rest).
+fn limit_polars_threads() {
+    if std::env::var_os("POLARS_MAX_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // SAFETY: called before any other thread exists (only the main thread runs the CLI here,
+        // and neither rayon's nor polars' pool has started), so nothing reads the environment
+        // concurrently.
+        unsafe { std::env::set_var("POLARS_MAX_THREADS", (cores / 2).max(1).to_string()) };
     }
 }
 

@@ -1,0 +1,127 @@
+/*!
+after-hours-admin: administrative changes made outside business hours or on a weekend (in the
+configured time zone), one finding per actor and local day. Privilege changes make it medium,
+other administrative changes low: unusual timing alone is a question, not an incident.
+*/
+
+use std::collections::BTreeMap;
+
+use chrono::Datelike;
+
+use super::common::{evidence, plural, strs};
+use super::{Analysis, Context, Finding, Select, Severity};
+use crate::error::Result;
+use crate::model::catalog::{Catalog, Tag};
+use crate::model::schema::cols;
+
+pub struct AfterHoursAdmin;
+
+impl Analysis for AfterHoursAdmin {
+    fn name(&self) -> &'static str {
+        "after-hours-admin"
+    }
+
+    fn description(&self) -> &'static str {
+        "administrative changes outside business hours or on weekends, per actor and day"
+    }
+
+    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+        let df = ctx.events(
+            Select::Tagged(Tag::Admin),
+            &[
+                cols::EVENT_ID,
+                cols::EVENT_TYPE,
+                cols::EVENT_LABEL,
+                cols::ACTOR_NAME,
+                cols::CLIENT_IP,
+            ],
+            Some(0),
+        )?;
+        let ids = strs(&df, cols::EVENT_ID)?;
+        let types = strs(&df, cols::EVENT_TYPE)?;
+        let labels = strs(&df, cols::EVENT_LABEL)?;
+        let actors = strs(&df, cols::ACTOR_NAME)?;
+        let ips = strs(&df, cols::CLIENT_IP)?;
+        let ts = super::common::i64s(&df, cols::TIMESTAMP_NS)?;
+        let catalog = Catalog::get();
+        let cfg = ctx.config;
+        // (actor, local date) -> row indexes
+        let mut groups: BTreeMap<(String, chrono::NaiveDate), Vec<usize>> = BTreeMap::new();
+        for i in 0..df.height() {
+            if !ctx.in_period(ts[i]) || !cfg.after_hours(ts[i]) {
+                continue;
+            }
+            let Some(actor) = actors[i] else { continue };
+            let local = crate::time::to_datetime(ts[i])
+                .with_timezone(&cfg.timezone)
+                .date_naive();
+            groups.entry((actor.to_owned(), local)).or_default().push(i);
+        }
+        let hours = format!(
+            "{}-{} {}",
+            cfg.business_hours.0.format("%H:%M"),
+            cfg.business_hours.1.format("%H:%M"),
+            cfg.timezone.name()
+        );
+        let mut out = Vec::new();
+        for ((actor, day), rows) in groups {
+            let privileged = rows.iter().any(|&i| {
+                types[i]
+                    .and_then(|t| catalog.by_api_name(t))
+                    .is_some_and(|e| e.has(Tag::Privilege))
+            });
+            let mut kinds: BTreeMap<&str, u64> = BTreeMap::new();
+            for &i in &rows {
+                *kinds.entry(labels[i].unwrap_or("?")).or_default() += 1;
+            }
+            let what: Vec<String> = kinds
+                .iter()
+                .map(|(k, n)| {
+                    if *n > 1 {
+                        format!("{k} ({n})")
+                    } else {
+                        (*k).to_owned()
+                    }
+                })
+                .collect();
+            let weekend = cfg.weekend.contains(&day.weekday());
+            let n = rows.len() as u64;
+            out.push(Finding {
+                analysis: self.name(),
+                severity: if privileged {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                },
+                actor: actor.clone(),
+                subject: String::new(),
+                ip: rows
+                    .iter()
+                    .find_map(|&i| ips[i])
+                    .unwrap_or_default()
+                    .to_owned(),
+                first_seen_ns: ts[rows[0]],
+                last_seen_ns: ts[rows[rows.len() - 1]],
+                count: n,
+                summary: format!(
+                    "{actor} made {} {} on {} {day} ({}): {}",
+                    plural(n, "administrative change", "administrative changes"),
+                    if weekend {
+                        "on a weekend day"
+                    } else {
+                        "outside business hours"
+                    },
+                    day.weekday(),
+                    if weekend {
+                        "weekend".to_owned()
+                    } else {
+                        format!("business hours {hours}")
+                    },
+                    what.join(", ")
+                ),
+                event_ids: evidence(rows.iter().filter_map(|&i| ids[i])),
+            });
+        }
+        Ok(out)
+    }
+}

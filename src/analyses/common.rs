@@ -1,0 +1,111 @@
+/*!
+Small helpers the analyses share: reading columns of a collected frame as plain Rust values, the
+object an event acts on (from the catalog's subject keys), and evidence lists.
+*/
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use super::MAX_EVIDENCE;
+use crate::error::Result;
+use crate::model::catalog::Catalog;
+
+/// A string column as `Option<&str>` per row.
+pub fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<Vec<Option<&'a str>>> {
+    Ok(df.column(name)?.str()?.iter().collect())
+}
+
+/// An i64 column (nulls as 0).
+pub fn i64s(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
+    Ok(df
+        .column(name)?
+        .i64()?
+        .iter()
+        .map(|v| v.unwrap_or_default())
+        .collect())
+}
+
+/// The object an event acts on, from the catalog's subject keys: `@user` is the affected user
+/// (id, else name), other keys are detail fields. Present keys are joined with `/`; empty when the
+/// event type has no subject keys or none is present.
+pub fn subject(
+    event_type: &str,
+    affected_id: Option<&str>,
+    affected_name: Option<&str>,
+    details: Option<&str>,
+) -> String {
+    let Some(e) = Catalog::get().by_api_name(event_type) else {
+        return String::new();
+    };
+    let parsed: Option<Value> = if e.subject_keys.iter().any(|k| *k != "@user") {
+        details.and_then(|d| serde_json::from_str(d).ok())
+    } else {
+        None
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for key in &e.subject_keys {
+        if *key == "@user" {
+            if let Some(u) = affected_name.or(affected_id) {
+                parts.push(u.to_owned());
+            }
+            continue;
+        }
+        match parsed.as_ref().and_then(|v| v.get(*key)) {
+            Some(Value::String(s)) => parts.push(s.clone()),
+            Some(Value::Null) | None => {}
+            Some(other) => parts.push(other.to_string()),
+        }
+    }
+    parts.join("/")
+}
+
+/// Event ids as evidence, capped at [`MAX_EVIDENCE`].
+pub fn evidence<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    ids.into_iter()
+        .take(MAX_EVIDENCE)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `n` with a singular or plural noun: "1 event", "3 events".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_follow_the_catalog() {
+        assert_eq!(
+            subject(
+                "alert_rule_created",
+                None,
+                None,
+                Some(r#"{"ruleId":"r-1","x":2}"#)
+            ),
+            "r-1"
+        );
+        assert_eq!(
+            subject(
+                "user_roles_assigned",
+                Some("42"),
+                Some("carol@x"),
+                Some(r#"{"role":"Admin"}"#)
+            ),
+            "carol@x/Admin"
+        );
+        assert_eq!(
+            subject(
+                "case_file_event_added",
+                None,
+                None,
+                Some(r#"{"caseNumber":7,"fileEventId":"f"}"#)
+            ),
+            "7/f"
+        );
+        assert_eq!(subject("logged_in", None, None, None), "");
+        assert_eq!(subject("unknown_type", None, None, None), "");
+    }
+}

@@ -1,0 +1,357 @@
+/*!
+Audit analyses: each answers one question an auditor asks of the Audit Log and returns findings of
+one shape ([`Finding`]).
+
+An analysis is a type implementing [`Analysis`] in its own file, listed once in [`REGISTRY`];
+nothing else needs to know it exists. [`run`] executes the selected analyses side by side on rayon's
+pool; each builds its own lazy, predicate- and projection-pushed scan through [`Context`], so it
+reads only the event types and columns it needs.
+
+Analyses see the whole store, not just the period: a baseline (addresses seen before, who usually
+administers) needs history. They report only findings whose evidence ends inside the period.
+*/
+
+mod after_hours;
+pub mod common;
+mod coverage;
+
+use std::time::Instant;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::filter::closest;
+use crate::model::catalog::{Catalog, Tag};
+use crate::model::schema::cols;
+use crate::store::Store;
+use crate::time::format_timestamp;
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+
+    /// One step up (capped at high).
+    pub fn raise(self) -> Severity {
+        match self {
+            Severity::Info => Severity::Low,
+            Severity::Low => Severity::Medium,
+            Severity::Medium | Severity::High => Severity::High,
+        }
+    }
+}
+
+/// The most event ids a finding carries; `count` always holds the full number.
+pub const MAX_EVIDENCE: usize = 200;
+
+/// One finding. Every analysis emits exactly this shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub analysis: &'static str,
+    pub severity: Severity,
+    /// Who acted (empty when not about one actor).
+    pub actor: String,
+    /// What it is about: the affected user, rule, case, API client or address (may be empty).
+    pub subject: String,
+    /// The address involved, if one is.
+    pub ip: String,
+    pub first_seen_ns: i64,
+    pub last_seen_ns: i64,
+    pub count: u64,
+    /// One readable sentence with the concrete values.
+    pub summary: String,
+    /// The evidence (at most [`MAX_EVIDENCE`] ids), for `auditlens show`.
+    pub event_ids: Vec<String>,
+}
+
+/// The serialised form: exactly these keys, times as ISO-8601 UTC.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRecord<'a> {
+    pub analysis: &'a str,
+    pub severity: Severity,
+    pub actor: &'a str,
+    pub subject: &'a str,
+    pub ip: &'a str,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub count: u64,
+    pub summary: &'a str,
+    pub event_ids: &'a [String],
+}
+
+impl Finding {
+    pub fn record(&self) -> FindingRecord<'_> {
+        FindingRecord {
+            analysis: self.analysis,
+            severity: self.severity,
+            actor: &self.actor,
+            subject: &self.subject,
+            ip: &self.ip,
+            first_seen: format_timestamp(self.first_seen_ns),
+            last_seen: format_timestamp(self.last_seen_ns),
+            count: self.count,
+            summary: &self.summary,
+            event_ids: &self.event_ids,
+        }
+    }
+}
+
+/// What an analysis gets to work with.
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub config: &'a Config,
+    /// The period findings must fall in, `[from, to)` in ns (`None`: unbounded).
+    pub from_ns: Option<i64>,
+    pub to_ns: Option<i64>,
+}
+
+/// Which event types to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Select<'a> {
+    All,
+    Tagged(Tag),
+    Types(&'a [&'a str]),
+}
+
+impl Context<'_> {
+    /// True when `ns` lies in the period.
+    pub fn in_period(&self, ns: i64) -> bool {
+        self.from_ns.is_none_or(|f| ns >= f) && self.to_ns.is_none_or(|t| ns < t)
+    }
+
+    /// Events of the selected types up to the end of the period (all history before it: baselines
+    /// need it), with only `columns` read, sorted by time. `lookback_ns` limits how far before the
+    /// period start to read (`None`: everything).
+    pub fn events(
+        &self,
+        select: Select<'_>,
+        columns: &[&str],
+        lookback_ns: Option<i64>,
+    ) -> Result<DataFrame> {
+        let from = match (self.from_ns, lookback_ns) {
+            (Some(f), Some(back)) => Some(f.saturating_sub(back)),
+            _ => None,
+        };
+        let range = match (from, self.to_ns) {
+            (None, None) => None,
+            (f, t) => Some((f.unwrap_or(i64::MIN), t.unwrap_or(i64::MAX))),
+        };
+        let mut lf = self.store.scan(range)?;
+        let mut preds: Vec<Expr> = Vec::new();
+        if let Some(f) = from {
+            preds.push(col(cols::TIMESTAMP_NS).gt_eq(lit(f)));
+        }
+        if let Some(t) = self.to_ns {
+            preds.push(col(cols::TIMESTAMP_NS).lt(lit(t)));
+        }
+        let names: Vec<String> = match select {
+            Select::All => Vec::new(),
+            Select::Tagged(tag) => Catalog::get()
+                .names_with(tag)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            Select::Types(t) => t.iter().map(|s| s.to_string()).collect(),
+        };
+        if !matches!(select, Select::All) {
+            preds.push(col(cols::EVENT_TYPE).is_in(crate::filter::list_lit(&names), false));
+        }
+        if let Some(p) = preds.into_iter().reduce(|a, b| a.and(b)) {
+            lf = lf.filter(p);
+        }
+        let mut wanted: Vec<&str> = columns.to_vec();
+        if !wanted.contains(&cols::TIMESTAMP_NS) {
+            wanted.push(cols::TIMESTAMP_NS);
+        }
+        lf = lf
+            .select(wanted.iter().map(|c| col(*c)).collect::<Vec<_>>())
+            .sort([cols::TIMESTAMP_NS], SortMultipleOptions::default());
+        Ok(lf.collect()?)
+    }
+}
+
+/// An audit analysis.
+pub trait Analysis: Sync {
+    /// Name used by `--only` and in findings (kebab-case).
+    fn name(&self) -> &'static str;
+    /// One line for `auditlens analyses`.
+    fn description(&self) -> &'static str;
+    /// Findings for the context's period.
+    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>>;
+}
+
+/// Every analysis, in report order.
+pub static REGISTRY: &[&dyn Analysis] = &[&after_hours::AfterHoursAdmin, &coverage::CoverageGaps];
+
+/// Look analyses up by name (`None`: all of them), with suggestions for a misspelt name.
+pub fn select(only: &[String]) -> Result<Vec<&'static dyn Analysis>> {
+    if only.is_empty() {
+        return Ok(REGISTRY.to_vec());
+    }
+    let names: Vec<&str> = REGISTRY.iter().map(|a| a.name()).collect();
+    only.iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|n| {
+            REGISTRY
+                .iter()
+                .copied()
+                .find(|a| a.name() == n)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--only {n:?}: no such analysis; closest: {} (see `auditlens analyses`)",
+                        closest(n, &names, 3).join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// The result of one analysis.
+pub struct Outcome {
+    pub name: &'static str,
+    pub findings: Result<Vec<Finding>>,
+    pub seconds: f64,
+}
+
+/// Run `analyses` side by side. Findings of each are sorted by severity (highest first), then time.
+pub fn run(ctx: &Context<'_>, analyses: &[&'static dyn Analysis]) -> Vec<Outcome> {
+    analyses
+        .par_iter()
+        .map(|a| {
+            let t = Instant::now();
+            let findings = a.run(ctx).map(|mut f| {
+                f.sort_by(|x, y| {
+                    y.severity
+                        .cmp(&x.severity)
+                        .then(x.first_seen_ns.cmp(&y.first_seen_ns))
+                });
+                f
+            });
+            Outcome {
+                name: a.name(),
+                findings,
+                seconds: t.elapsed().as_secs_f64(),
+            }
+        })
+        .collect()
+}
+
+/// Time spent and findings produced by one analysis.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub name: &'static str,
+    pub seconds: f64,
+    pub findings: usize,
+}
+
+/// All findings of a run over one period, highest severity first.
+#[derive(Debug, Default)]
+pub struct RunResult {
+    pub findings: Vec<Finding>,
+    /// Analyses that failed, with their error; the others' findings are still reported.
+    pub failures: Vec<(&'static str, String)>,
+    pub timings: Vec<Timing>,
+}
+
+/// Run `analyses` over the period `[from_ns, to_ns)`.
+pub fn run_period(
+    store: &Store,
+    config: &Config,
+    from_ns: Option<i64>,
+    to_ns: Option<i64>,
+    analyses: &[&'static dyn Analysis],
+) -> RunResult {
+    let ctx = Context {
+        store,
+        config,
+        from_ns,
+        to_ns,
+    };
+    let mut result = RunResult::default();
+    for outcome in run(&ctx, analyses) {
+        match outcome.findings {
+            Ok(f) => {
+                result.timings.push(Timing {
+                    name: outcome.name,
+                    seconds: outcome.seconds,
+                    findings: f.len(),
+                });
+                result.findings.extend(f);
+            }
+            Err(e) => result.failures.push((outcome.name, e.to_string())),
+        }
+    }
+    result.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.first_seen_ns.cmp(&b.first_seen_ns))
+            .then(a.analysis.cmp(b.analysis))
+    });
+    result
+}
+
+/// Findings as a frame with the finding shape's columns (times as UTC timestamps).
+pub fn findings_frame(findings: &[Finding]) -> Result<DataFrame> {
+    let n = findings.len();
+    let s = |f: fn(&Finding) -> &str| findings.iter().map(f).collect::<Vec<&str>>();
+    let ts = |f: fn(&Finding) -> i64, name: &str| {
+        Int64Chunked::from_vec(name.into(), findings.iter().map(|x| f(x) / 1000).collect())
+            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+            .into_column()
+    };
+    let mut ids = ListStringChunkedBuilder::new("event_ids".into(), n, n * 4);
+    for f in findings {
+        ids.append_values_iter(f.event_ids.iter().map(String::as_str));
+    }
+    let columns = vec![
+        Column::new("analysis".into(), s(|f| f.analysis)),
+        Column::new("severity".into(), s(|f| f.severity.as_str())),
+        Column::new("actor".into(), s(|f| &f.actor)),
+        Column::new("subject".into(), s(|f| &f.subject)),
+        Column::new("ip".into(), s(|f| &f.ip)),
+        ts(|f| f.first_seen_ns, "first_seen"),
+        ts(|f| f.last_seen_ns, "last_seen"),
+        Column::new(
+            "count".into(),
+            findings.iter().map(|f| f.count).collect::<Vec<u64>>(),
+        ),
+        Column::new("summary".into(), s(|f| &f.summary)),
+        ids.finish().into_column(),
+    ];
+    Ok(DataFrame::new(n, columns)?)
+}
+
+/// Save findings next to the store for notebooks (`STORE/findings/findings.parquet`), atomically.
+pub fn save_findings(store: &Store, findings: &[Finding]) -> Result<std::path::PathBuf> {
+    let dir = store.findings_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let path = dir.join("findings.parquet");
+    let tmp = dir.join(".findings.parquet.partial");
+    let mut df = findings_frame(findings)?;
+    let f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    ParquetWriter::new(f)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(&mut df)?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    Ok(path)
+}
