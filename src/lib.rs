@@ -7,6 +7,7 @@ hive-partitioned Parquet, and the commands in [`cli`] query, analyse and report 
 */
 
 pub mod error;
+pub mod generate;
 pub mod model;
 pub mod time;
 
