@@ -6,6 +6,7 @@ Data flows one way: [`input`] reads exports into the canonical [`model`], [`stor
 hive-partitioned Parquet, and the commands in [`cli`] query, analyse and report from the store.
 */
 
+pub mod cli;
 pub mod error;
 pub mod generate;
 pub mod model;
