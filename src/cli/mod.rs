@@ -7,6 +7,7 @@ them holds domain logic.
 mod analyze;
 mod event_types;
 mod filter_args;
+mod generate;
 mod ingest;
 mod quarantine;
 mod query;
@@ -49,6 +50,8 @@ pub enum Command {
     Quarantine(quarantine::Args),
     /// List the event catalog: every event type with its category and tags.
     EventTypes(event_types::Args),
+    /// Write a realistic synthetic export (any layout) for trials and benchmarks.
+    Generate(generate::Args),
 }
 
 /// The store location option every store-reading command shares.
@@ -75,6 +78,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(args) => analyze::config(&args),
         Command::Quarantine(args) => quarantine::run(&args),
         Command::EventTypes(args) => event_types::run(&args),
+        Command::Generate(args) => generate::run(&args).map(|()| ExitCode::SUCCESS),
     }
 }
 

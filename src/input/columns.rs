@@ -107,16 +107,23 @@ impl Field {
                 "actor_type",
                 "actor type",
             ],
-            Field::Ip => &[
+            // With API naming `ipAddress` is a detail (the subject of the `ip_address_*` events),
+            // not the actor's address.
+            Field::Ip if api_naming => &[
                 "actoripaddress",
                 "actor_ip_addresses",
                 "actor_ip_address",
                 "actoripaddresses",
+            ],
+            Field::Ip => &[
                 "ip address",
                 "ip addresses",
                 "ipaddress",
                 "ip",
                 "client ip",
+                "actoripaddress",
+                "actor_ip_addresses",
+                "actor_ip_address",
             ],
             Field::UserAgent => &[
                 "actoragent",
