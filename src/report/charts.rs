@@ -103,7 +103,7 @@ fn draw<DB: DrawingBackend>(
         .x_labels(n as usize + 1)
         .x_label_formatter(&|x| match x {
             SegmentValue::CenterOf(i)
-                if (*i as usize) < labels.len() && (*i as usize) % step == 0 =>
+                if (*i as usize) < labels.len() && (*i as usize).is_multiple_of(step) =>
             {
                 labels[*i as usize].clone()
             }
