@@ -22,7 +22,7 @@ pub struct TimestampError(&'static str);
 /// Parse an export timestamp to nanoseconds since the epoch (UTC).
 ///
 /// Accepted: `YYYY-MM-DD[T| ]HH:MM[:SS[.fffffffff]]` followed by nothing (UTC), `Z`, `UTC`, or an
-/// offset `+HH:MM`, `+HHMM`, `+HH`. Years 1900 to 9999.
+/// offset `+HH:MM`, `+HHMM`, `+HH`. Years 1900 to 2262 (the range of nanoseconds in an i64).
 pub fn parse_timestamp(text: &str) -> Result<i64, TimestampError> {
     let s = text.trim().as_bytes();
     let mut p = Cursor { s, i: 0 };
@@ -96,8 +96,8 @@ pub fn parse_timestamp(text: &str) -> Result<i64, TimestampError> {
         }
         _ => return Err(TimestampError("unexpected text after the time")),
     };
-    if !(1900..=9999).contains(&year) {
-        return Err(TimestampError("year out of range 1900-9999"));
+    if !(1900..=2262).contains(&year) {
+        return Err(TimestampError("year outside the range 1900 to 2262"));
     }
     let date = NaiveDate::from_ymd_opt(year as i32, month, day)
         .ok_or(TimestampError("no such calendar date"))?;
@@ -108,7 +108,12 @@ pub fn parse_timestamp(text: &str) -> Result<i64, TimestampError> {
     let days = i64::from(date.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE;
     let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)
         - offset_secs;
-    Ok(secs * NANOS_PER_SEC + nanos)
+    // Nanoseconds in an i64 reach from 1677 to 2262; later instants cannot be stored exactly.
+    secs.checked_mul(NANOS_PER_SEC)
+        .and_then(|n| n.checked_add(nanos))
+        .ok_or(TimestampError(
+            "outside the range that can be stored to the nanosecond (up to 2262-04-11)",
+        ))
 }
 
 /// `NaiveDate::from_ymd(1970, 1, 1).num_days_from_ce()`.
@@ -222,6 +227,8 @@ mod tests {
             "2020-01-01T12:00:00.0000000001Z",
             "2020-01-01T12:00:00Zjunk",
             "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "2262-12-31T23:59:59Z",
         ] {
             assert!(parse_timestamp(bad).is_err(), "{bad}");
         }

@@ -226,10 +226,14 @@ pub fn cell_json(v: &AnyValue<'_>, is_json_text: bool) -> Value {
     match v {
         AnyValue::Null => Value::Null,
         AnyValue::Boolean(b) => Value::Bool(*b),
-        AnyValue::String(s) if is_json_text => {
-            serde_json::from_str(s).unwrap_or_else(|_| Value::String((*s).to_owned()))
+        AnyValue::String(_) | AnyValue::StringOwned(_) => {
+            let s = v.get_str().unwrap_or_default();
+            if is_json_text {
+                serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_owned()))
+            } else {
+                Value::String(s.to_owned())
+            }
         }
-        AnyValue::String(s) => Value::String((*s).to_owned()),
         AnyValue::UInt8(_) | AnyValue::UInt16(_) | AnyValue::UInt32(_) | AnyValue::UInt64(_) => {
             v.extract::<u64>().map_or(Value::Null, Value::from)
         }

@@ -2,6 +2,7 @@
 //! output and the store it writes. One test binary (modules below) keeps link time down.
 
 mod common;
+mod hardening;
 mod ingest;
 mod query;
 mod scale;
