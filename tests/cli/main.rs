@@ -4,3 +4,4 @@
 mod common;
 mod ingest;
 mod query;
+mod training_and_files;
