@@ -88,13 +88,20 @@ pub struct CaseActionConfig {
 pub struct TrainingConfig {
     /// A change undone by its inverse within this window counts as a reversal.
     pub reversal_window: String,
+    /// An actor with at least this many reversals in the period is ranked medium (else low).
+    pub min_reversals_medium: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FileAccessConfig {
-    /// More file-access events than this by one actor in one day is a bulk access finding.
+    /// More file accesses (downloads, ZIP downloads, restores) than this by one actor in one
+    /// local day is a bulk access finding.
     pub bulk_per_day: u32,
+    /// At least this many `File download: IO error` events by one actor ...
+    pub io_error_burst: u32,
+    /// ... none further apart than this from the previous one form a burst.
+    pub io_error_window: String,
 }
 
 impl Default for Config {
@@ -160,13 +167,18 @@ impl Default for TrainingConfig {
     fn default() -> Self {
         TrainingConfig {
             reversal_window: "24h".into(),
+            min_reversals_medium: 5,
         }
     }
 }
 
 impl Default for FileAccessConfig {
     fn default() -> Self {
-        FileAccessConfig { bulk_per_day: 100 }
+        FileAccessConfig {
+            bulk_per_day: 100,
+            io_error_burst: 5,
+            io_error_window: "1h".into(),
+        }
     }
 }
 
@@ -212,10 +224,17 @@ min_weekly_actions = 10
 [training]
 # A change undone by its inverse event on the same object within this window is a reversal.
 reversal_window = "24h"
+# An actor with at least this many reversals in the period is ranked medium (fewer: low).
+min_reversals_medium = 5
 
 [file_access]
-# More file-access events than this by one actor in one day is bulk access.
+# More file accesses (downloads, ZIP downloads, restores) than this by one actor in one day
+# (in `timezone`) is bulk access.
 bulk_per_day = 100
+# This many "File download: IO error" events by one actor, each within the window of the
+# previous one, is a burst (reported as info).
+io_error_burst = 5
+io_error_window = "1h"
 "#;
 
 impl Config {
@@ -257,6 +276,10 @@ impl Config {
                 &self.unusual_ips.shared_ip_window,
             ),
             ("training.reversal_window", &self.training.reversal_window),
+            (
+                "file_access.io_error_window",
+                &self.file_access.io_error_window,
+            ),
         ] {
             crate::filter::parse_duration(v)
                 .map_err(|_| format!("{key} = {v:?}: use a duration such as 30m, 24h, 7d or 2w"))?;

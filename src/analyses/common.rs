@@ -72,6 +72,20 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// The most frequent value (ties: the first seen), or "" when there is none.
+pub fn most_common<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    let mut counts: std::collections::HashMap<&str, (usize, usize)> =
+        std::collections::HashMap::new();
+    for (k, v) in values.enumerate() {
+        counts.entry(v).or_insert((0, k)).0 += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|x, y| x.1.0.cmp(&y.1.0).then(y.1.1.cmp(&x.1.1)))
+        .map(|(v, _)| v.to_owned())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +121,12 @@ mod tests {
         );
         assert_eq!(subject("logged_in", None, None, None), "");
         assert_eq!(subject("unknown_type", None, None, None), "");
+    }
+
+    #[test]
+    fn the_most_common_value_wins_ties_by_first_seen() {
+        assert_eq!(most_common(["b", "a", "a", "b"].into_iter()), "b");
+        assert_eq!(most_common(["b", "a", "a"].into_iter()), "a");
+        assert_eq!(most_common(std::iter::empty()), "");
     }
 }

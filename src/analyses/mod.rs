@@ -14,6 +14,8 @@ administers) needs history. They report only findings whose evidence ends inside
 mod after_hours;
 pub mod common;
 mod coverage;
+pub mod file_access;
+mod training;
 
 use std::time::Instant;
 
@@ -199,7 +201,12 @@ pub trait Analysis: Sync {
 }
 
 /// Every analysis, in report order.
-pub static REGISTRY: &[&dyn Analysis] = &[&after_hours::AfterHoursAdmin, &coverage::CoverageGaps];
+pub static REGISTRY: &[&dyn Analysis] = &[
+    &training::TrainingNeeds,
+    &file_access::FileAccess,
+    &after_hours::AfterHoursAdmin,
+    &coverage::CoverageGaps,
+];
 
 /// Look analyses up by name (`None`: all of them), with suggestions for a misspelt name.
 pub fn select(only: &[String]) -> Result<Vec<&'static dyn Analysis>> {

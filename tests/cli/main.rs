@@ -6,3 +6,4 @@ mod hardening;
 mod ingest;
 mod query;
 mod scale;
+mod training_and_files;

@@ -1,0 +1,702 @@
+/*!
+training-needs: changes their own author undid soon after, the Audit Log's "areas of training for
+users that caused inadvertent changes".
+
+# What counts as a reversal
+A *reversal* is a change followed by its inverse (the catalog's `inverse` column: created/deleted,
+enabled/disabled, added/removed, assigned/revoked) on the **same object** by the **same actor**
+within `training.reversal_window` (default 24h, inclusive). The object is the event's subject from
+the catalog's `subject_keys` ([`common::subject`](super::common::subject)): the rule id, the
+affected user and role, the case and file event, ...
+
+Pairing runs in time order per actor, object and inverse pair, with one open event at a time: an
+event closes the open event when that is of the inverse type and within the window; otherwise it
+becomes the open event itself (so an undo pairs with the latest change before it, and a change
+out of reach is forgotten). Every event is in at most one pair, so:
+- created, deleted, created, deleted, created, deleted: **three** reversals;
+- enabled, disabled, enabled: **one** reversal (enabled undone by disabled); the final enable
+  restores the state and is a fresh change that a later disable could undo in turn. Counting it as
+  a second reversal would count the disable twice and double the rank of anyone who flip-flops.
+  If the first enable lies outside the window, the disable/enable pair is the one reversal.
+
+Actors are matched by username, ignoring case. Pairing uses the whole history in the store, not
+just the period, so the same events pair the same way whatever period is analysed; a reversal is
+reported (and ranked) in the period its undoing event falls in. To keep that cheap, details are
+parsed only for events with an inverse-type event by the same actor within the window.
+
+# What is not counted (on purpose)
+- Events whose type has subject keys but whose details lack one of them: without the object there
+  is no telling whether the inverse event touched the same thing, so they are skipped rather than
+  guessed. Types without subject keys (Code42 support user access enabled/disabled) act on the one
+  organisation-wide setting, which is their object.
+- SYSTEM and API-client actors: automation that creates and removes things is not a person to
+  train, and integrations that sync watchlists would flood the ranking.
+- An inverse by a *different* actor: undoing someone else's change is review or correction, not an
+  inadvertent change of one's own, and it is ordinary team work; it is not reported here (the
+  change history itself is in `auditlens query`).
+
+# Findings and severity
+- One finding per reversal: **low** (a single undo is usually harmless, but worth a look).
+- One ranking finding per actor with at least 2 reversals in the period, ranked against every actor
+  with a reversal (ties share a rank): **low**, **medium** from `training.min_reversals_medium`
+  (default 5) reversals. Its evidence is every event of the actor's reversals, pair by pair.
+*/
+
+use std::collections::{BTreeMap, HashMap};
+
+use polars::prelude::DataFrame;
+use serde_json::Value;
+
+use super::common::{evidence, i64s, most_common, plural, strs, subject};
+use super::{Analysis, Context, Finding, Select, Severity};
+use crate::config::Config;
+use crate::error::Result;
+use crate::model::ActorType;
+use crate::model::catalog::{Catalog, EventType};
+use crate::model::schema::cols;
+use crate::time::format_timestamp;
+
+/// Fewest reversals in the period that earn an actor a ranking finding.
+const MIN_RANKED: usize = 2;
+
+pub struct TrainingNeeds;
+
+impl Analysis for TrainingNeeds {
+    fn name(&self) -> &'static str {
+        "training-needs"
+    }
+
+    fn description(&self) -> &'static str {
+        "changes undone by their own author soon after (reversals), and actors ranked by them"
+    }
+
+    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+        let catalog = Catalog::get();
+        let reversible: Vec<&str> = catalog
+            .entries()
+            .iter()
+            .filter(|e| e.inverse.is_some())
+            .map(|e| e.api_name)
+            .collect();
+        // All history (no lookback limit): pairing is a chain, and starting it mid-way could pair
+        // differently than a run over a longer period would.
+        let df = ctx.events(
+            Select::Types(&reversible),
+            &[
+                cols::EVENT_ID,
+                cols::EVENT_TYPE,
+                cols::EVENT_LABEL,
+                cols::ACTOR_NAME,
+                cols::ACTOR_TYPE,
+                cols::CLIENT_IP,
+                cols::AFFECTED_USER_NAME,
+                cols::AFFECTED_USER_ID,
+                cols::DETAILS,
+            ],
+            None,
+        )?;
+        let ev = Events::new(&df)?;
+        let window = Config::duration_ns(&ctx.config.training.reversal_window);
+        let reversals: Vec<Reversal> = ev
+            .reversals(window)
+            .into_iter()
+            .filter(|r| ctx.in_period(ev.ts[r.undo]))
+            .collect();
+        let mut out: Vec<Finding> = reversals
+            .iter()
+            .map(|r| self.reversal_finding(&ev, r))
+            .collect();
+        out.extend(self.ranking(&ev, &reversals, ctx.config.training.min_reversals_medium));
+        Ok(out)
+    }
+}
+
+/// The loaded events' columns.
+struct Events<'a> {
+    ids: Vec<Option<&'a str>>,
+    ts: Vec<i64>,
+    types: Vec<Option<&'a str>>,
+    labels: Vec<Option<&'a str>>,
+    actors: Vec<Option<&'a str>>,
+    actor_types: Vec<Option<&'a str>>,
+    ips: Vec<Option<&'a str>>,
+    aff_names: Vec<Option<&'a str>>,
+    aff_ids: Vec<Option<&'a str>>,
+    details: Vec<Option<&'a str>>,
+}
+
+impl<'a> Events<'a> {
+    fn new(df: &'a DataFrame) -> Result<Self> {
+        Ok(Events {
+            ids: strs(df, cols::EVENT_ID)?,
+            ts: i64s(df, cols::TIMESTAMP_NS)?,
+            types: strs(df, cols::EVENT_TYPE)?,
+            labels: strs(df, cols::EVENT_LABEL)?,
+            actors: strs(df, cols::ACTOR_NAME)?,
+            actor_types: strs(df, cols::ACTOR_TYPE)?,
+            ips: strs(df, cols::CLIENT_IP)?,
+            aff_names: strs(df, cols::AFFECTED_USER_NAME)?,
+            aff_ids: strs(df, cols::AFFECTED_USER_ID)?,
+            details: strs(df, cols::DETAILS)?,
+        })
+    }
+
+    fn actor(&self, i: usize) -> &'a str {
+        self.actors[i].unwrap_or_default()
+    }
+
+    /// Every reversal in the loaded history, in the order they were undone.
+    fn reversals(&self, window: i64) -> Vec<Reversal> {
+        let catalog = Catalog::get();
+        // Candidates: people's events of reversible types, in (time, id) order for determinism.
+        let mut rows: Vec<(usize, &'static EventType, String)> = Vec::new();
+        for i in 0..self.ts.len() {
+            let (Some(actor), Some(entry)) = (
+                self.actors[i].filter(|a| !a.trim().is_empty()),
+                self.types[i].and_then(|t| catalog.by_api_name(t)),
+            ) else {
+                continue;
+            };
+            if !is_automation(actor, self.actor_types[i]) {
+                rows.push((i, entry, actor.to_lowercase()));
+            }
+        }
+        rows.sort_by(|a, b| {
+            self.ts[a.0]
+                .cmp(&self.ts[b.0])
+                .then(self.ids[a.0].cmp(&self.ids[b.0]))
+        });
+        let times: Vec<i64> = rows.iter().map(|r| self.ts[r.0]).collect();
+        let coarse: Vec<(&str, &str, bool)> = rows
+            .iter()
+            .map(|(_, e, actor)| {
+                let (family, forward) = family(e);
+                (actor.as_str(), family, forward)
+            })
+            .collect();
+        let maybe = could_pair(&coarse, &times, window);
+
+        // Only now parse details, for the few events that have an inverse nearby.
+        let changes: Vec<Change> = rows
+            .iter()
+            .zip(maybe)
+            .filter(|(_, m)| *m)
+            .filter_map(|((i, entry, actor), _)| {
+                let object = object_of(
+                    entry,
+                    self.aff_ids[*i],
+                    self.aff_names[*i],
+                    self.details[*i],
+                )?;
+                Some(Change {
+                    row: *i,
+                    ts: self.ts[*i],
+                    actor: actor.clone(),
+                    event_type: entry.api_name,
+                    inverse: entry.inverse.unwrap_or_default(),
+                    object,
+                })
+            })
+            .collect();
+        pair_reversals(&changes, window)
+            .into_iter()
+            .map(|(a, b)| {
+                let (change, undo) = (changes[a].row, changes[b].row);
+                Reversal {
+                    change,
+                    undo,
+                    object: changes[a].object.clone(),
+                    phrase: undo_phrase(
+                        self.labels[change].unwrap_or(changes[a].event_type),
+                        self.labels[undo].unwrap_or(changes[b].event_type),
+                    ),
+                    gap_ns: changes[b].ts - changes[a].ts,
+                }
+            })
+            .collect()
+    }
+}
+
+impl TrainingNeeds {
+    /// The low finding for one reversal.
+    fn reversal_finding(&self, ev: &Events<'_>, r: &Reversal) -> Finding {
+        let (a, b) = (r.change, r.undo);
+        Finding {
+            analysis: self.name(),
+            severity: Severity::Low,
+            actor: ev.actor(a).to_owned(),
+            subject: if r.object.is_empty() {
+                r.phrase.noun.clone()
+            } else {
+                r.object.clone()
+            },
+            ip: ev.ips[b].or(ev.ips[a]).unwrap_or_default().to_owned(),
+            first_seen_ns: ev.ts[a],
+            last_seen_ns: ev.ts[b],
+            count: 2,
+            summary: format!(
+                "{} {} within {} ({} at {}, undone at {}); an own change undone this soon \
+                 suggests it was inadvertent",
+                ev.actor(a),
+                r.describe(),
+                human_duration(r.gap_ns),
+                ev.labels[a].unwrap_or_default(),
+                format_timestamp(ev.ts[a]),
+                format_timestamp(ev.ts[b]),
+            ),
+            event_ids: evidence([ev.ids[a], ev.ids[b]].into_iter().flatten()),
+        }
+    }
+
+    /// One finding per actor with at least [`MIN_RANKED`] reversals, ranked against every actor
+    /// with one.
+    fn ranking(&self, ev: &Events<'_>, reversals: &[Reversal], medium_from: u32) -> Vec<Finding> {
+        let mut by_actor: BTreeMap<String, Vec<&Reversal>> = BTreeMap::new();
+        for r in reversals {
+            by_actor
+                .entry(ev.actor(r.change).to_lowercase())
+                .or_default()
+                .push(r);
+        }
+        let counts: Vec<usize> = by_actor.values().map(Vec::len).collect();
+        let mut out = Vec::new();
+        for mine in by_actor.values() {
+            let n = mine.len();
+            let Some(example) = mine.iter().min_by_key(|r| r.gap_ns) else {
+                continue;
+            };
+            if n < MIN_RANKED {
+                continue;
+            }
+            let rank = 1 + counts.iter().filter(|&&c| c > n).count();
+            let tied = counts.iter().filter(|&&c| c == n).count() > 1;
+            let place = match (rank, tied) {
+                (1, false) => "the most".to_owned(),
+                (1, true) => "jointly the most".to_owned(),
+                (r, false) => format!("the {} most", ordinal(r)),
+                (r, true) => format!("jointly the {} most", ordinal(r)),
+            };
+            let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+            for r in mine {
+                *kinds.entry(r.phrase.text.as_str()).or_default() += 1;
+            }
+            let mut kinds: Vec<(&str, usize)> = kinds.into_iter().collect();
+            kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let kinds: Vec<String> = kinds.iter().map(|(k, c)| format!("{k} ({c})")).collect();
+            let rows: Vec<usize> = mine.iter().flat_map(|r| [r.change, r.undo]).collect();
+            let actor = ev.actor(mine[0].change);
+            out.push(Finding {
+                analysis: self.name(),
+                severity: if n >= medium_from as usize {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                },
+                actor: actor.to_owned(),
+                subject: objects_list(mine),
+                ip: most_common(rows.iter().filter_map(|&i| ev.ips[i])),
+                first_seen_ns: rows.iter().map(|&i| ev.ts[i]).min().unwrap_or_default(),
+                last_seen_ns: rows.iter().map(|&i| ev.ts[i]).max().unwrap_or_default(),
+                count: n as u64,
+                summary: format!(
+                    "{actor} has {place} reversals of own changes in the period: {} ({} had any; \
+                     medium from {medium_from}): {}; e.g. {} within {}",
+                    plural(n as u64, "reversal", "reversals"),
+                    plural(counts.len() as u64, "actor", "actors"),
+                    kinds.join(", "),
+                    example.describe(),
+                    human_duration(example.gap_ns),
+                ),
+                event_ids: evidence(rows.iter().filter_map(|&i| ev.ids[i])),
+            });
+        }
+        out
+    }
+}
+
+/// SYSTEM and API clients act for automation, not for a person who could be trained.
+fn is_automation(actor: &str, actor_type: Option<&str>) -> bool {
+    matches!(
+        actor_type.and_then(ActorType::parse),
+        Some(ActorType::System | ActorType::ApiClient)
+    ) || actor.eq_ignore_ascii_case("SYSTEM")
+}
+
+/// The inverse pair an event type belongs to (named by the smaller api name of the two), and
+/// whether the type is the pair's first member.
+fn family(e: &EventType) -> (&'static str, bool) {
+    match e.inverse {
+        Some(inv) if inv < e.api_name => (inv, false),
+        _ => (e.api_name, true),
+    }
+}
+
+/// Cheap pre-pass on columns only: `true` for each event with an event of the inverse type by the
+/// same actor within `window` (before or after), whatever the object. Only those can pair, and
+/// dropping the others cannot change the pairing (an event with no inverse in reach never closes
+/// anything, and an open event it would replace could no longer be closed either), so the details
+/// of the rest are never parsed. `rows` are `(actor, family, forward)` in time order.
+fn could_pair(rows: &[(&str, &str, bool)], times: &[i64], window: i64) -> Vec<bool> {
+    let mut groups: HashMap<(&str, &str, bool), Vec<i64>> = HashMap::new();
+    for (k, &(actor, fam, fwd)) in rows.iter().enumerate() {
+        groups.entry((actor, fam, fwd)).or_default().push(times[k]);
+    }
+    rows.iter()
+        .enumerate()
+        .map(|(k, &(actor, fam, fwd))| {
+            let Some(other) = groups.get(&(actor, fam, !fwd)) else {
+                return false;
+            };
+            // `other` is sorted: the first time at or after `t - window` decides.
+            let t = times[k];
+            let at = other.partition_point(|&x| x < t.saturating_sub(window));
+            other
+                .get(at)
+                .is_some_and(|&x| x <= t.saturating_add(window))
+        })
+        .collect()
+}
+
+/// The object an event acts on, or `None` when the details lack one of the type's subject keys.
+/// Types without subject keys act on one organisation-wide setting: the object is `""`.
+fn object_of(
+    e: &EventType,
+    affected_id: Option<&str>,
+    affected_name: Option<&str>,
+    details: Option<&str>,
+) -> Option<String> {
+    if e.subject_keys.is_empty() {
+        return Some(String::new());
+    }
+    let parsed: Option<Value> = details.and_then(|d| serde_json::from_str(d).ok());
+    let complete = e.subject_keys.iter().all(|k| {
+        if *k == "@user" {
+            affected_name.or(affected_id).is_some_and(|u| !u.is_empty())
+        } else {
+            parsed
+                .as_ref()
+                .and_then(|v| v.get(*k))
+                .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
+        }
+    });
+    let object = subject(e.api_name, affected_id, affected_name, details);
+    (complete && !object.is_empty()).then_some(object)
+}
+
+/// One event that may take part in a reversal.
+#[derive(Debug, Clone)]
+struct Change {
+    /// Row in the loaded frame.
+    row: usize,
+    ts: i64,
+    /// Lowercased actor name.
+    actor: String,
+    event_type: &'static str,
+    inverse: &'static str,
+    object: String,
+}
+
+/// Pair changes (in time order) into reversals: `(change, undo)` indexes into `changes`, in the
+/// order the undos happened. See the module documentation for the rules.
+fn pair_reversals(changes: &[Change], window: i64) -> Vec<(usize, usize)> {
+    // (actor, family, object) -> the open event there
+    let mut open: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    let mut pairs = Vec::new();
+    for (k, c) in changes.iter().enumerate() {
+        let fam = if c.inverse < c.event_type {
+            c.inverse
+        } else {
+            c.event_type
+        };
+        let key = (c.actor.as_str(), fam, c.object.as_str());
+        match open.get(&key) {
+            Some(&o) if changes[o].event_type == c.inverse && c.ts - changes[o].ts <= window => {
+                open.remove(&key);
+                pairs.push((o, k));
+            }
+            _ => {
+                open.insert(key, k);
+            }
+        }
+    }
+    pairs
+}
+
+/// One reversal, as rows of the loaded frame.
+struct Reversal {
+    change: usize,
+    undo: usize,
+    object: String,
+    phrase: Phrase,
+    gap_ns: i64,
+}
+
+impl Reversal {
+    /// "created and deleted alert rule r-17".
+    fn describe(&self) -> String {
+        self.phrase.with_object(&self.object)
+    }
+}
+
+/// How a reversal reads: `text` "created and deleted alert rule", `noun` "alert rule"; the generic
+/// form `did "Activate user" then "Deactivate user"` needs "on" before its object.
+#[derive(Debug, Clone, PartialEq)]
+struct Phrase {
+    text: String,
+    noun: String,
+    needs_on: bool,
+}
+
+impl Phrase {
+    fn with_object(&self, object: &str) -> String {
+        match (object.is_empty(), self.needs_on) {
+            (true, _) => self.text.clone(),
+            (false, true) => format!("{} on {object}", self.text),
+            (false, false) => format!("{} {object}", self.text),
+        }
+    }
+}
+
+/// Two labels sharing everything but their last word ("Alert rule created", "Alert rule deleted")
+/// read "created and deleted alert rule"; other pairs read `did "Activate user" then "Deactivate
+/// user"`.
+fn undo_phrase(change: &str, undo: &str) -> Phrase {
+    let a: Vec<&str> = change.split_whitespace().collect();
+    let b: Vec<&str> = undo.split_whitespace().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common > 0 && a.len() == common + 1 && b.len() == common + 1 {
+        let mut noun: Vec<String> = a[..common].iter().map(|w| (*w).to_owned()).collect();
+        // "Alert" -> "alert", but keep "API", "URL", "Code42".
+        if let Some(first) = noun.first_mut() {
+            let mut chars = first.chars();
+            if chars.next().is_some_and(char::is_uppercase)
+                && chars.clone().count() > 0
+                && chars.all(char::is_lowercase)
+            {
+                *first = first.to_lowercase();
+            }
+        }
+        let noun = noun.join(" ");
+        return Phrase {
+            text: format!("{} and {} {noun}", a[common], b[common]),
+            noun,
+            needs_on: false,
+        };
+    }
+    Phrase {
+        text: format!("did \"{change}\" then \"{undo}\""),
+        noun: change.to_owned(),
+        needs_on: true,
+    }
+}
+
+/// Distinct objects of the reversals, at most three named.
+fn objects_list(reversals: &[&Reversal]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for r in reversals {
+        let o = if r.object.is_empty() {
+            r.phrase.noun.as_str()
+        } else {
+            r.object.as_str()
+        };
+        if !seen.contains(&o) {
+            seen.push(o);
+        }
+    }
+    if seen.len() <= 3 {
+        seen.join(", ")
+    } else {
+        format!("{}, +{} more", seen[..3].join(", "), seen.len() - 3)
+    }
+}
+
+/// 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ...
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// A gap as an upper bound a reader takes in at a glance: "40 seconds", "12 minutes", "3 hours 5
+/// minutes" (rounded up, so "within" stays true).
+fn human_duration(ns: i64) -> String {
+    const SEC: i64 = 1_000_000_000;
+    let secs = (ns.max(0) + SEC - 1) / SEC;
+    if secs < 60 {
+        return plural(secs as u64, "second", "seconds");
+    }
+    let mins = (secs + 59) / 60;
+    if mins < 60 {
+        return plural(mins as u64, "minute", "minutes");
+    }
+    let (h, m) = (mins / 60, mins % 60);
+    let hours = plural(h as u64, "hour", "hours");
+    if m == 0 {
+        hours
+    } else {
+        format!("{hours} {}", plural(m as u64, "minute", "minutes"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000_000_000;
+
+    fn change(ts_min: i64, actor: &str, event_type: &'static str, object: &str) -> Change {
+        let e = Catalog::get().by_api_name(event_type).unwrap();
+        Change {
+            row: 0,
+            ts: ts_min * MIN,
+            actor: actor.into(),
+            event_type,
+            inverse: e.inverse.unwrap(),
+            object: object.into(),
+        }
+    }
+
+    #[test]
+    fn three_creates_and_deletes_are_three_reversals() {
+        let c: Vec<Change> = (0..6)
+            .map(|i| {
+                let t = if i % 2 == 0 {
+                    "alert_rule_created"
+                } else {
+                    "alert_rule_deleted"
+                };
+                change(i, "a", t, "r-1")
+            })
+            .collect();
+        assert_eq!(pair_reversals(&c, 60 * MIN), [(0, 1), (2, 3), (4, 5)]);
+    }
+
+    #[test]
+    fn a_flip_flop_is_one_reversal_and_each_event_pairs_once() {
+        let c = [
+            change(0, "a", "alert_rule_enabled", "r-1"),
+            change(1, "a", "alert_rule_disabled", "r-1"),
+            change(2, "a", "alert_rule_enabled", "r-1"),
+        ];
+        assert_eq!(pair_reversals(&c, 60 * MIN), [(0, 1)]);
+        // With the first enable out of reach, the disable/enable pair is the reversal.
+        let c = [
+            change(0, "a", "alert_rule_enabled", "r-1"),
+            change(100, "a", "alert_rule_disabled", "r-1"),
+            change(101, "a", "alert_rule_enabled", "r-1"),
+        ];
+        assert_eq!(pair_reversals(&c, 60 * MIN), [(1, 2)]);
+    }
+
+    #[test]
+    fn an_undo_closes_the_latest_open_change() {
+        let c = [
+            change(0, "a", "alert_rule_created", "r-1"),
+            change(1, "a", "alert_rule_created", "r-1"),
+            change(2, "a", "alert_rule_deleted", "r-1"),
+            change(3, "a", "alert_rule_deleted", "r-1"),
+        ];
+        assert_eq!(pair_reversals(&c, 60 * MIN), [(1, 2)]);
+    }
+
+    #[test]
+    fn other_actors_objects_and_late_undos_do_not_pair() {
+        let c = [
+            change(0, "a", "alert_rule_created", "r-1"),
+            change(1, "b", "alert_rule_deleted", "r-1"),
+            change(2, "a", "alert_rule_deleted", "r-2"),
+            change(2000, "a", "alert_rule_deleted", "r-1"),
+            // a different inverse family on the same object
+            change(3, "a", "alert_rule_disabled", "r-1"),
+        ];
+        assert!(pair_reversals(&c, 24 * 60 * MIN).is_empty());
+        // The window is inclusive.
+        let c = [
+            change(0, "a", "user_roles_assigned", "carol/Admin"),
+            change(60, "a", "user_roles_revoked", "carol/Admin"),
+        ];
+        assert_eq!(pair_reversals(&c, 60 * MIN), [(0, 1)]);
+    }
+
+    #[test]
+    fn the_prefilter_keeps_exactly_events_with_an_inverse_in_reach() {
+        let rows = [
+            ("a", "alert_rule_created", true),
+            ("a", "alert_rule_created", false),
+            ("b", "alert_rule_created", false),
+            ("a", "alert_rule_created", true),
+        ];
+        let times = [0, 10 * MIN, 11 * MIN, 100 * MIN];
+        assert_eq!(
+            could_pair(&rows, &times, 10 * MIN),
+            [true, true, false, false]
+        );
+    }
+
+    #[test]
+    fn objects_need_every_subject_key() {
+        let c = Catalog::get();
+        let roles = c.by_api_name("user_roles_assigned").unwrap();
+        assert_eq!(
+            object_of(
+                roles,
+                Some("7"),
+                Some("carol@x"),
+                Some(r#"{"role":"Admin"}"#)
+            ),
+            Some("carol@x/Admin".into())
+        );
+        assert_eq!(
+            object_of(roles, Some("7"), Some("carol@x"), Some("{}")),
+            None
+        );
+        assert_eq!(
+            object_of(roles, None, None, Some(r#"{"role":"Admin"}"#)),
+            None
+        );
+        let rule = c.by_api_name("alert_rule_created").unwrap();
+        assert_eq!(object_of(rule, None, None, Some(r#"{"ruleId":""}"#)), None);
+        assert_eq!(object_of(rule, None, None, None), None);
+        let support = c.by_api_name("support_user_access_disabled").unwrap();
+        assert_eq!(object_of(support, None, None, None), Some(String::new()));
+    }
+
+    #[test]
+    fn phrases_ordinals_and_durations_read_well() {
+        let p = undo_phrase("Alert rule created", "Alert rule deleted");
+        assert_eq!(p.text, "created and deleted alert rule");
+        assert_eq!(
+            undo_phrase(
+                "API client permissions assigned",
+                "API client permissions revoked"
+            )
+            .text,
+            "assigned and revoked API client permissions"
+        );
+        assert_eq!(
+            undo_phrase("Activate user", "Deactivate user").text,
+            "did \"Activate user\" then \"Deactivate user\""
+        );
+        assert_eq!(
+            undo_phrase("Activate user", "Deactivate user").with_object("bob@x"),
+            "did \"Activate user\" then \"Deactivate user\" on bob@x"
+        );
+        assert_eq!(p.with_object("r-1"), "created and deleted alert rule r-1");
+        let ords: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(ordinal).into();
+        assert_eq!(
+            ords,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"
+            ]
+        );
+        assert_eq!(human_duration(40 * 1_000_000_000), "40 seconds");
+        assert_eq!(human_duration(11 * MIN + 30 * 1_000_000_000), "12 minutes");
+        assert_eq!(human_duration(185 * MIN), "3 hours 5 minutes");
+        assert_eq!(human_duration(120 * MIN), "2 hours");
+    }
+}
