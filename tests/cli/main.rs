@@ -3,4 +3,6 @@
 
 mod common;
 mod ingest;
+mod planted;
 mod query;
+mod support;
