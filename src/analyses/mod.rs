@@ -14,6 +14,7 @@ administers) needs history. They report only findings whose evidence ends inside
 mod after_hours;
 pub mod common;
 mod coverage;
+mod privilege;
 mod support;
 
 use std::time::Instant;
@@ -215,6 +216,7 @@ pub trait Analysis: Sync {
 /// Every analysis, in report order.
 pub static REGISTRY: &[&dyn Analysis] = &[
     &support::SupportUserActivity,
+    &privilege::PrivilegeChanges,
     &after_hours::AfterHoursAdmin,
     &coverage::CoverageGaps,
 ];

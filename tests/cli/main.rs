@@ -4,5 +4,6 @@
 mod common;
 mod ingest;
 mod planted;
+mod privilege;
 mod query;
 mod support;
