@@ -32,8 +32,9 @@ pub struct Config {
     pub business_hours: (NaiveTime, NaiveTime),
     #[serde(deserialize_with = "weekdays", serialize_with = "weekdays_out")]
     pub weekend: Vec<Weekday>,
-    /// Known administrators (usernames). Empty: anyone who made an administrative change in the
-    /// data before the period, or holds an admin role grant, counts as one.
+    /// Known administrators (usernames). Empty: derived from the data; see
+    /// `privilege.admin_min_days` (an actor with administrative changes on that many distinct days
+    /// before the period, or who was granted a role whose name contains "admin", counts as one).
     pub admins: Vec<String>,
     /// Known security analysts (usernames). Empty: anyone with case actions or forensic searches.
     pub analysts: Vec<String>,
@@ -61,6 +62,10 @@ pub struct PrivilegeConfig {
     pub secret_reset_burst: u32,
     /// ... within this window by one actor is a finding.
     pub secret_reset_window: String,
+    /// With `admins` empty, an actor with administrative changes on at least this many distinct
+    /// days before the period (before the change's day when no period start is given) counts as
+    /// an administrator.
+    pub admin_min_days: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +145,7 @@ impl Default for PrivilegeConfig {
             temporary_grant_window: "24h".into(),
             secret_reset_burst: 3,
             secret_reset_window: "1h".into(),
+            admin_min_days: 3,
         }
     }
 }
@@ -192,7 +198,8 @@ timezone = "UTC"
 business_hours = "09:00-17:00"
 weekend = ["Saturday", "Sunday"]
 # Known administrators and security analysts (usernames). Empty = derived from the data:
-# administrators are actors of administrative changes, analysts actors of case actions or searches.
+# administrators are actors of administrative changes (see privilege.admin_min_days) or holders of
+# a role whose name contains "admin"; analysts actors of case actions or searches.
 admins = []
 analysts = []
 
@@ -206,6 +213,9 @@ temporary_grant_window = "24h"
 # This many API client secret resets by one actor within the window is a finding.
 secret_reset_burst = 3
 secret_reset_window = "1h"
+# With admins = [], an actor with administrative changes on this many distinct days before the
+# period counts as an administrator (changes by other users are raised to medium).
+admin_min_days = 3
 
 [unusual_ips]
 # Addresses an actor used in their first days in the data are their baseline, not findings.
@@ -286,6 +296,12 @@ impl Config {
         }
         if self.business_hours.0 >= self.business_hours.1 {
             return Err("business_hours: the start must be before the end (HH:MM-HH:MM)".into());
+        }
+        if self.privilege.secret_reset_burst < 2 {
+            return Err("privilege.secret_reset_burst must be at least 2".into());
+        }
+        if self.privilege.admin_min_days == 0 {
+            return Err("privilege.admin_min_days must be at least 1".into());
         }
         if self.case_actions.burst_threshold.is_nan() || self.case_actions.burst_threshold <= 0.0 {
             return Err("case_actions.burst_threshold must be a positive number".into());

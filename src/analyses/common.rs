@@ -34,29 +34,44 @@ pub fn subject(
     affected_name: Option<&str>,
     details: Option<&str>,
 ) -> String {
+    subject_parts(event_type, affected_id, affected_name, details)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The parts [`subject`] joins, each with its catalog key (`@user` for the affected user), in the
+/// catalog's key order; keys absent from the event are left out.
+pub fn subject_parts(
+    event_type: &str,
+    affected_id: Option<&str>,
+    affected_name: Option<&str>,
+    details: Option<&str>,
+) -> Vec<(&'static str, String)> {
     let Some(e) = Catalog::get().by_api_name(event_type) else {
-        return String::new();
+        return Vec::new();
     };
     let parsed: Option<Value> = if e.subject_keys.iter().any(|k| *k != "@user") {
         details.and_then(|d| serde_json::from_str(d).ok())
     } else {
         None
     };
-    let mut parts: Vec<String> = Vec::new();
+    let mut parts = Vec::new();
     for key in &e.subject_keys {
         if *key == "@user" {
             if let Some(u) = affected_name.or(affected_id) {
-                parts.push(u.to_owned());
+                parts.push((*key, u.to_owned()));
             }
             continue;
         }
         match parsed.as_ref().and_then(|v| v.get(*key)) {
-            Some(Value::String(s)) => parts.push(s.clone()),
+            Some(Value::String(s)) => parts.push((*key, s.clone())),
             Some(Value::Null) | None => {}
-            Some(other) => parts.push(other.to_string()),
+            Some(other) => parts.push((*key, other.to_string())),
         }
     }
-    parts.join("/")
+    parts
 }
 
 /// Event ids as evidence, capped at [`MAX_EVIDENCE`].
@@ -86,9 +101,38 @@ pub fn most_common<'a>(values: impl Iterator<Item = &'a str>) -> String {
         .unwrap_or_default()
 }
 
+/// Event labels with their counts, most frequent first: "Console login (3), File download".
+pub fn label_counts<'a>(labels: impl IntoIterator<Item = &'a str>) -> String {
+    let mut counts: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for l in labels {
+        *counts.entry(l).or_default() += 1;
+    }
+    let mut v: Vec<(&str, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(l, n)| {
+            if *n > 1 {
+                format!("{l} ({n})")
+            } else {
+                (*l).to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_counts_most_frequent_first() {
+        assert_eq!(
+            label_counts(["File download", "Console login", "Console login"]),
+            "Console login (2), File download"
+        );
+        assert_eq!(label_counts([]), "");
+    }
 
     #[test]
     fn subjects_follow_the_catalog() {

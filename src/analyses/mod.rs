@@ -15,6 +15,8 @@ mod after_hours;
 pub mod common;
 mod coverage;
 pub mod file_access;
+mod privilege;
+mod support;
 mod training;
 
 use std::time::Instant;
@@ -148,6 +150,18 @@ impl Context<'_> {
         columns: &[&str],
         lookback_ns: Option<i64>,
     ) -> Result<DataFrame> {
+        self.events_where(select, None, columns, lookback_ns)
+    }
+
+    /// [`Context::events`] with one more row predicate, pushed down with the others (e.g. one
+    /// actor type across all event types, which an event-type selection cannot express).
+    pub fn events_where(
+        &self,
+        select: Select<'_>,
+        filter: Option<Expr>,
+        columns: &[&str],
+        lookback_ns: Option<i64>,
+    ) -> Result<DataFrame> {
         let from = match (self.from_ns, lookback_ns) {
             (Some(f), Some(back)) => Some(f.saturating_sub(back)),
             _ => None,
@@ -176,6 +190,7 @@ impl Context<'_> {
         if !matches!(select, Select::All) {
             preds.push(col(cols::EVENT_TYPE).is_in(crate::filter::list_lit(&names), false));
         }
+        preds.extend(filter);
         if let Some(p) = preds.into_iter().reduce(|a, b| a.and(b)) {
             lf = lf.filter(p);
         }
@@ -202,6 +217,8 @@ pub trait Analysis: Sync {
 
 /// Every analysis, in report order.
 pub static REGISTRY: &[&dyn Analysis] = &[
+    &support::SupportUserActivity,
+    &privilege::PrivilegeChanges,
     &training::TrainingNeeds,
     &file_access::FileAccess,
     &after_hours::AfterHoursAdmin,

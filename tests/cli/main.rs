@@ -4,6 +4,9 @@
 mod common;
 mod hardening;
 mod ingest;
+mod planted;
+mod privilege;
 mod query;
 mod scale;
+mod support;
 mod training_and_files;
