@@ -14,6 +14,7 @@ administers) needs history. They report only findings whose evidence ends inside
 mod after_hours;
 pub mod common;
 mod coverage;
+mod unusual_ips;
 
 use std::time::Instant;
 
@@ -199,7 +200,11 @@ pub trait Analysis: Sync {
 }
 
 /// Every analysis, in report order.
-pub static REGISTRY: &[&dyn Analysis] = &[&after_hours::AfterHoursAdmin, &coverage::CoverageGaps];
+pub static REGISTRY: &[&dyn Analysis] = &[
+    &unusual_ips::UnusualIps,
+    &after_hours::AfterHoursAdmin,
+    &coverage::CoverageGaps,
+];
 
 /// Look analyses up by name (`None`: all of them), with suggestions for a misspelt name.
 pub fn select(only: &[String]) -> Result<Vec<&'static dyn Analysis>> {
