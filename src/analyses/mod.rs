@@ -12,6 +12,7 @@ administers) needs history. They report only findings whose evidence ends inside
 */
 
 mod after_hours;
+pub mod case_actions;
 pub mod common;
 mod coverage;
 mod unusual_ips;
@@ -202,6 +203,7 @@ pub trait Analysis: Sync {
 /// Every analysis, in report order.
 pub static REGISTRY: &[&dyn Analysis] = &[
     &unusual_ips::UnusualIps,
+    &case_actions::AnalystCaseActions,
     &after_hours::AfterHoursAdmin,
     &coverage::CoverageGaps,
 ];
