@@ -3,4 +3,5 @@
 
 mod common;
 mod ingest;
+mod ips_and_cases;
 mod query;
