@@ -35,7 +35,7 @@ without flagging every small wobble, and at the floor the score is the familiar 
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::common::{evidence, i64s, plural, strs, subject};
@@ -44,7 +44,7 @@ use crate::error::Result;
 use crate::filter::iso_week_label;
 use crate::model::catalog::{Catalog, Tag};
 use crate::model::schema::cols;
-use crate::time::{date_of, format_timestamp};
+use crate::time::{NANOS_PER_DAY, date_of, format_timestamp};
 
 pub struct AnalystCaseActions;
 
@@ -296,6 +296,56 @@ impl CaseEvents {
     }
 }
 
+/// Column names of the aggregation.
+const WEEK: &str = "week";
+const N: &str = "n";
+const FIRST_NS: &str = "first_ns";
+const LAST_NS: &str = "last_ns";
+
+/// Days from 1970-01-01 (a Thursday) back to the Monday that starts its ISO week.
+const EPOCH_TO_MONDAY_DAYS: i64 = 3;
+
+/// The week of an instant, counted in whole weeks from Monday 1969-12-29 (the floor division
+/// matches polars' integer `/`, see [`weekly_type_counts`]).
+fn week_index(ns: i64) -> i64 {
+    (ns.div_euclid(NANOS_PER_DAY) + EPOCH_TO_MONDAY_DAYS).div_euclid(7)
+}
+
+/// The Monday starting week `index`.
+fn monday(index: i64) -> NaiveDate {
+    date_of((index * 7 - EPOCH_TO_MONDAY_DAYS) * NANOS_PER_DAY)
+}
+
+/// Counts per actor, week ([`week_index`]) and event type of `types`, up to the period end,
+/// with each group's first and last instant.
+fn weekly_type_counts(ctx: &Context<'_>, types: &[&str]) -> Result<DataFrame> {
+    let ts = || col(cols::TIMESTAMP_NS);
+    let names: Vec<String> = types.iter().map(|t| (*t).to_owned()).collect();
+    let mut keep = col(cols::EVENT_TYPE).is_in(crate::filter::list_lit(&names), false);
+    if let Some(to) = ctx.to_ns {
+        keep = keep.and(ts().lt(lit(to)));
+    }
+    // Polars' integer `/` floors, like `div_euclid` for a positive divisor.
+    let week = (ts() / lit(NANOS_PER_DAY) + lit(EPOCH_TO_MONDAY_DAYS)) / lit(7i64);
+    Ok(ctx
+        .store
+        .scan(ctx.to_ns.map(|to| (i64::MIN, to)))?
+        .select([ts(), col(cols::EVENT_TYPE), col(cols::ACTOR_NAME)])
+        .filter(keep)
+        .group_by([
+            col(cols::ACTOR_NAME),
+            week.alias(WEEK),
+            col(cols::EVENT_TYPE),
+        ])
+        .agg([
+            len().cast(DataType::Int64).alias(N),
+            ts().min().alias(FIRST_NS),
+            ts().max().alias(LAST_NS),
+        ])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single())
+}
+
 /// The weekly table: every analyst's weeks up to the period end (history included: it is the
 /// baseline), each marked whether it lies in the period.
 struct Weekly {
@@ -305,72 +355,94 @@ struct Weekly {
 }
 
 impl Weekly {
+    /// Counts come from a polars aggregation over the whole history (one row per actor, week
+    /// and event type); event ids are read only for the period's weeks, the evidence.
     fn load(ctx: &Context<'_>) -> Result<Weekly> {
         let kinds = Kinds::from_catalog();
         let types = kinds.types();
-        let df = ctx.events(
-            Select::Types(&types),
-            &[cols::EVENT_ID, cols::EVENT_TYPE, cols::ACTOR_NAME],
-            None,
-        )?;
-        let ids = strs(&df, cols::EVENT_ID)?;
-        let etypes = strs(&df, cols::EVENT_TYPE)?;
-        let actors = strs(&df, cols::ACTOR_NAME)?;
-        let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+        let counts = weekly_type_counts(ctx, &types)?;
+        let actors = strs(&counts, cols::ACTOR_NAME)?;
+        let etypes = strs(&counts, cols::EVENT_TYPE)?;
+        let weeks = i64s(&counts, WEEK)?;
+        let n = i64s(&counts, N)?;
+        let first = i64s(&counts, FIRST_NS)?;
+        let last = i64s(&counts, LAST_NS)?;
         let configured: HashSet<String> = ctx
             .config
             .analysts
             .iter()
             .map(|a| a.to_lowercase())
             .collect();
-        // Whether an actor counts as an analyst, decided once per actor.
-        let mut is_analyst: HashMap<&str, bool> = HashMap::new();
         let n_kinds = kinds.columns.len();
-        let mut rows: HashMap<(&str, NaiveDate), WeekRow> = HashMap::new();
-        for i in 0..df.height() {
-            let (Some(etype), Some(id), Some(actor)) = (etypes[i], ids[i], actors[i]) else {
+        let mut rows: BTreeMap<(String, NaiveDate), WeekRow> = BTreeMap::new();
+        for i in 0..counts.height() {
+            let (Some(actor), Some(kind)) = (actors[i], etypes[i].and_then(|t| kinds.index(t)))
+            else {
                 continue;
             };
-            let Some(kind) = kinds.index(etype) else {
-                continue;
-            };
-            let counted = *is_analyst.entry(actor).or_insert_with(|| {
-                actor != "SYSTEM"
-                    && (configured.is_empty() || configured.contains(&actor.to_lowercase()))
-            });
-            if !counted {
+            if actor == "SYSTEM"
+                || (!configured.is_empty() && !configured.contains(&actor.to_lowercase()))
+            {
                 continue;
             }
-            let day = date_of(ts[i]);
-            let monday =
-                day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()));
-            let row = rows.entry((actor, monday)).or_insert_with(|| WeekRow {
-                counts: vec![0; n_kinds],
-                first_ns: ts[i],
-                ..WeekRow::default()
-            });
-            row.counts[kind] += 1;
-            row.total += 1;
-            row.last_ns = ts[i];
-            row.in_period |= ctx.in_period(ts[i]);
+            let n = u64::try_from(n[i]).unwrap_or_default();
+            let row = rows
+                .entry((actor.to_owned(), monday(weeks[i])))
+                .or_insert_with(|| WeekRow {
+                    counts: vec![0; n_kinds],
+                    first_ns: i64::MAX,
+                    last_ns: i64::MIN,
+                    ..WeekRow::default()
+                });
+            row.counts[kind] += n;
+            row.total += n;
+            if etypes[i].is_some_and(|t| t == EXPORTED || t == DELETED) {
+                row.risky += n;
+            }
+            row.first_ns = row.first_ns.min(first[i]);
+            row.last_ns = row.last_ns.max(last[i]);
+            // Events before the period end are all there is, so the last one decides.
+            row.in_period = ctx.in_period(row.last_ns);
+        }
+        let mut weekly = Weekly { kinds, rows };
+        weekly.read_evidence(ctx, &types)?;
+        Ok(weekly)
+    }
+
+    /// Event ids of the period's weeks (whole weeks, so reading from the Monday of the period's
+    /// first week), exports and deletions first.
+    fn read_evidence(&mut self, ctx: &Context<'_>, types: &[&str]) -> Result<()> {
+        let lookback = ctx
+            .from_ns
+            .map(|from| from - crate::time::start_of_day(monday(week_index(from))));
+        let df = ctx.events(
+            Select::Types(types),
+            &[cols::EVENT_ID, cols::EVENT_TYPE, cols::ACTOR_NAME],
+            lookback,
+        )?;
+        let ids = strs(&df, cols::EVENT_ID)?;
+        let etypes = strs(&df, cols::EVENT_TYPE)?;
+        let actors = strs(&df, cols::ACTOR_NAME)?;
+        let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+        for i in 0..df.height() {
+            let (Some(id), Some(actor), Some(etype)) = (ids[i], actors[i], etypes[i]) else {
+                continue;
+            };
+            let key = (actor.to_owned(), monday(week_index(ts[i])));
+            let Some(row) = self.rows.get_mut(&key).filter(|r| r.in_period) else {
+                continue;
+            };
             // Evidence is capped anyway; keeping more ids would only cost memory.
-            let (list, risky) = if etype == EXPORTED || etype == DELETED {
-                (&mut row.risky_ids, true)
+            let list = if etype == EXPORTED || etype == DELETED {
+                &mut row.risky_ids
             } else {
-                (&mut row.other_ids, false)
+                &mut row.other_ids
             };
             if list.len() < MAX_EVIDENCE {
                 list.push(id.to_owned());
             }
-            row.risky += u64::from(risky);
         }
-        Ok(Weekly {
-            kinds,
-            rows: rows
-                .into_iter()
-                .map(|((a, w), r)| ((a.to_owned(), w), r))
-                .collect(),
-        })
+        Ok(())
     }
 
     /// The period's rows as a frame (see [`weekly_counts`]).
@@ -611,6 +683,39 @@ mod tests {
         assert!(k.columns.iter().any(|c| c == "assignee_changed"));
         assert_eq!(k.columns.last().map(String::as_str), Some(SEARCHES));
         assert_eq!(k.index("search_issued"), Some(k.columns.len() - 1));
+    }
+
+    #[test]
+    fn weeks_agree_with_chrono_and_polars() {
+        use chrono::Datelike;
+        let instants: Vec<i64> = [
+            "2026-04-13T00:00:00Z",
+            "2026-04-12T23:59:59.999999999Z",
+            "2026-04-19T23:59:59Z",
+            "2026-01-01T12:00:00Z",
+            "1969-12-31T23:00:00Z",
+            "1969-12-28T10:00:00Z",
+        ]
+        .iter()
+        .map(|t| crate::time::parse_timestamp(t).unwrap())
+        .collect();
+        for &ns in &instants {
+            let d = date_of(ns);
+            let m = monday(week_index(ns));
+            assert_eq!(m.weekday(), chrono::Weekday::Mon, "{d}");
+            assert_eq!(m.iso_week(), d.iso_week(), "{d}");
+        }
+        let df = df!("ts" => instants.clone()).unwrap();
+        let out = df
+            .lazy()
+            .select([
+                ((col("ts") / lit(NANOS_PER_DAY) + lit(EPOCH_TO_MONDAY_DAYS)) / lit(7i64))
+                    .alias("w"),
+            ])
+            .collect()
+            .unwrap();
+        let expected: Vec<i64> = instants.iter().map(|&ns| week_index(ns)).collect();
+        assert_eq!(i64s(&out, "w").unwrap(), expected);
     }
 
     #[test]
