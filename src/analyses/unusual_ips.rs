@@ -21,12 +21,12 @@ Severity (one finding per actor and address; the highest rule wins):
 | case | allowlist configured | no allowlist |
 |---|---|---|
 | privileged action from a new outside address | high | medium (any new address) |
-| new address outside the allowlist | medium | low |
-| new address inside the allowlist | low | low |
+| new address outside the allowlist | medium | low (any new address) |
+| new address inside the allowlist | low | - |
 | new single-use addresses where they are routine (below) | low, one per actor | low, one per actor |
 | known (not new) address outside the allowlist, used in the period | info | not reported |
-| shared address outside the allowlist | medium | low |
-| shared address inside the allowlist | low | low |
+| shared address outside the allowlist | medium | low (any shared address) |
+| shared address inside the allowlist | low | - |
 
 Why the exceptions:
 - A known outside address is only info: the actor used it in their baseline (home office, VPN
@@ -38,8 +38,8 @@ Why the exceptions:
 - **Single-use addresses.** Mobile networks, carrier-grade NAT and rotating proxies give many
   users an address they use for one event and never again. Where that is routine, judging each
   such address on its own would bury the real cases under hundreds of medium findings. Single-use
-  (exactly one event by the actor up to the period end) new addresses outside the allowlist are
-  therefore routine for an actor who already used one in their baseline, and for everyone when at
+  (exactly one event by the actor up to the period end) new addresses outside the allowlist (or
+  any, without one) are therefore routine for an actor who already used one in their baseline, and for everyone when at
   least half of the actors whose baseline is complete did. Routine ones are summarised in one low
   finding per actor and period that lists any privileged actions done from them. A new address
   used for more than one event (a session: sign-in and actions) is always judged on its own,
@@ -47,8 +47,10 @@ Why the exceptions:
 
 A finding is reported when its evidence is in the period: the first use for a new address, the
 privileged events, the period's events from a known outside address, the end of a shared stretch.
-The evidence of an address finding is its first and last event in the period (every event from it:
-`auditlens query --username ACTOR --ip ADDRESS`); of a shared stretch, each actor's first event.
+Evidence: for an address, its first and last event in the period (every event from it:
+`auditlens query --username ACTOR --ip ADDRESS`); for a privileged action, the address's first use
+and the privileged events; for routine single-use addresses, the privileged events among them,
+then each address's event; for a shared stretch, each actor's first event in it.
 
 Performance: this analysis reads every event, so polars first reduces them to one row per actor,
 address and `shared_ip_window`-long time bucket (earliest and latest instant and a count; buckets
