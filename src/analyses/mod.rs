@@ -12,12 +12,14 @@ administers) needs history. They report only findings whose evidence ends inside
 */
 
 mod after_hours;
+pub mod case_actions;
 pub mod common;
 mod coverage;
 pub mod file_access;
 mod privilege;
 mod support;
 mod training;
+mod unusual_ips;
 
 use std::time::Instant;
 
@@ -219,6 +221,8 @@ pub trait Analysis: Sync {
 pub static REGISTRY: &[&dyn Analysis] = &[
     &support::SupportUserActivity,
     &privilege::PrivilegeChanges,
+    &unusual_ips::UnusualIps,
+    &case_actions::AnalystCaseActions,
     &training::TrainingNeeds,
     &file_access::FileAccess,
     &after_hours::AfterHoursAdmin,

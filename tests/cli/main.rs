@@ -4,6 +4,7 @@
 mod common;
 mod hardening;
 mod ingest;
+mod ips_and_cases;
 mod planted;
 mod privilege;
 mod query;

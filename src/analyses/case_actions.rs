@@ -1,0 +1,762 @@
+/*!
+analyst-case-actions: what each security analyst did with cases and forensic searches, per ISO
+week, so an auditor can spot-check the work of people with privileged access to investigations.
+
+Counted per analyst and ISO week (Monday to Sunday, UTC, like `--week`): every case-action event
+type of the catalog ([`Tag::CaseAction`]: created, closed, exported, deleted, assignee changed,
+subject changed, file event added / removed, archived) and forensic searches
+([`Tag::ForensicSearch`]). Analysts are the configured `analysts`, or, when that list is empty,
+every actor with a case action or a forensic search. Weeks are whole: a week partly inside the
+period is counted whole (up to the period end), so reports over `--week` and over a longer period
+agree on it. [`weekly_counts`] returns the same table as a frame (for the report).
+
+Findings:
+- **info**, one per analyst and week in the period: the week's counts ("bob@x, 2026-W16:
+  3 created, 2 closed, 1 exported, 12 forensic searches").
+- **burst** (medium; high when exports and deletions drive it): a week whose total is unusually
+  high against the analyst's own other active weeks (when there are at least 3) and against the
+  peers' totals in the same week (when there are at least 3 peers); with only one of the two
+  references available, that one decides. Requiring both keeps a consistently busy analyst (high
+  against peers, ordinary for them) and an incident week (busy for everyone) out. Weeks with
+  fewer than `case_actions.min_weekly_actions` actions are never bursts. "Drive it" means the week
+  would not be a burst against any reference had its exports and deletions stayed at that
+  reference's median.
+- **case deletion** (medium), each one: deleting a case removes an investigation record, so every
+  deletion is listed, with the case's creation as further evidence when the store has it.
+
+The statistic is the robust z-score `0.6745 * (x - median) / MAD` over the reference totals, above
+`case_actions.burst_threshold`. Only active weeks (at least one action) are the analyst's own
+reference: a week off is not a working week and would make every ordinary week look busy. The MAD
+is floored at `0.6745 * sqrt(max(median, 1))`, about the MAD of a Poisson count with that median.
+This handles MAD = 0 (an analyst who does exactly the same every week, or identical peers)
+without flagging every small wobble, and at the floor the score is the familiar Poisson
+`(x - median) / sqrt(median)`.
+*/
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::common::{evidence, i64s, plural, strs, subject};
+use super::{Analysis, Context, Finding, MAX_EVIDENCE, Select, Severity};
+use crate::error::Result;
+use crate::filter::iso_week_label;
+use crate::model::catalog::{Catalog, Tag};
+use crate::model::schema::cols;
+use crate::time::{NANOS_PER_DAY, date_of, format_timestamp};
+
+pub struct AnalystCaseActions;
+
+/// The case-action event types the burst and deletion rules are about.
+const EXPORTED: &str = "case_exported";
+const DELETED: &str = "case_deleted";
+
+/// The frame column of forensic searches.
+pub const SEARCHES: &str = "searches";
+
+/// The constant of the robust z-score: the MAD of a standard normal distribution.
+const MAD_CONSISTENCY: f64 = 0.6745;
+
+/// The fewest own weeks, or peers, a week is judged against.
+const MIN_REFERENCE: usize = 3;
+
+impl Analysis for AnalystCaseActions {
+    fn name(&self) -> &'static str {
+        "analyst-case-actions"
+    }
+
+    fn description(&self) -> &'static str {
+        "case actions and forensic searches per analyst and ISO week; bursts and case deletions"
+    }
+
+    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+        let weekly = Weekly::load(ctx)?;
+        let mut out: Vec<Finding> = weekly
+            .rows
+            .iter()
+            .filter(|(_, r)| r.in_period)
+            .map(|((analyst, week), r)| weekly.info_finding(analyst, *week, r))
+            .collect();
+        for ((analyst, week), r) in weekly.rows.iter().filter(|(_, r)| r.in_period) {
+            if let Some(b) = weekly.burst(ctx, analyst, *week, r) {
+                out.push(b);
+            }
+        }
+        out.extend(Deletion::load(ctx)?.iter().map(Deletion::finding));
+        Ok(out)
+    }
+}
+
+/// The per-analyst, per-ISO-week counts for the period's weeks, as a frame with the columns
+/// `analyst`, `week` (`2026-W16`), one per case-action type (catalog order; the label without
+/// its `Case ` prefix, snake_case: `created`, `assignee_changed`, ...), [`SEARCHES`] and `total`.
+/// The analysis builds its findings from the same table.
+pub fn weekly_counts(ctx: &Context<'_>) -> Result<DataFrame> {
+    Weekly::load(ctx)?.frame()
+}
+
+/// What is counted: the catalog's case-action types in catalog order, then forensic searches.
+struct Kinds {
+    /// Column name per kind.
+    columns: Vec<String>,
+    /// Word(s) for summaries, singular and plural.
+    words: Vec<(String, String)>,
+    /// Event type -> kind index.
+    by_type: HashMap<&'static str, usize>,
+}
+
+impl Kinds {
+    fn from_catalog() -> Kinds {
+        let mut k = Kinds {
+            columns: Vec::new(),
+            words: Vec::new(),
+            by_type: HashMap::new(),
+        };
+        for e in Catalog::get().entries() {
+            if !e.has(Tag::CaseAction) {
+                continue;
+            }
+            // "Case assignee changed" -> "assignee changed"
+            let word = e
+                .label
+                .strip_prefix("Case ")
+                .unwrap_or(e.label)
+                .to_lowercase();
+            k.by_type.insert(e.api_name, k.columns.len());
+            k.columns.push(word.replace(' ', "_"));
+            k.words.push((word.clone(), word));
+        }
+        let searches = k.columns.len();
+        for name in Catalog::get().names_with(Tag::ForensicSearch) {
+            k.by_type.entry(name).or_insert(searches);
+        }
+        k.columns.push(SEARCHES.to_owned());
+        k.words
+            .push(("forensic search".into(), "forensic searches".into()));
+        k
+    }
+
+    fn index(&self, api_name: &str) -> Option<usize> {
+        self.by_type.get(api_name).copied()
+    }
+
+    /// Every event type counted.
+    fn types(&self) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = self.by_type.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+/// One analyst's week.
+#[derive(Debug, Clone, Default)]
+struct WeekRow {
+    counts: Vec<u64>,
+    total: u64,
+    /// Exports and deletions.
+    risky: u64,
+    first_ns: i64,
+    last_ns: i64,
+    /// Evidence: exports and deletions first (they matter most when the list is capped).
+    risky_ids: Vec<String>,
+    other_ids: Vec<String>,
+    /// True when at least one of the week's events lies in the period.
+    in_period: bool,
+}
+
+impl WeekRow {
+    fn ids(&self) -> impl Iterator<Item = &str> {
+        self.risky_ids
+            .iter()
+            .chain(&self.other_ids)
+            .map(String::as_str)
+    }
+}
+
+/// One case deletion in the period.
+struct Deletion {
+    actor: String,
+    case: String,
+    ns: i64,
+    id: String,
+    /// The case's creation: (event id, actor, instant).
+    created: Option<(String, String, i64)>,
+}
+
+impl Deletion {
+    /// Case deletions in the period, each with the case's creation when the store has it.
+    fn load(ctx: &Context<'_>) -> Result<Vec<Deletion>> {
+        // Details (the case number) are the costly column: read them for the period's deletions
+        // first, and for creations only when there is a deletion to explain.
+        let deleted = CaseEvents::load(ctx, DELETED, Some(0))?;
+        if deleted.0.is_empty() {
+            return Ok(Vec::new());
+        }
+        let created = match Catalog::get().by_api_name(DELETED).and_then(|e| e.inverse) {
+            Some(t) => CaseEvents::load(ctx, t, None)?,
+            None => CaseEvents(Vec::new()),
+        };
+        // case number -> its creations, in time order
+        let mut creations: HashMap<&str, Vec<&CaseEvent>> = HashMap::new();
+        for c in created.0.iter().filter(|c| !c.case.is_empty()) {
+            creations.entry(&c.case).or_default().push(c);
+        }
+        Ok(deleted
+            .0
+            .iter()
+            .map(|d| Deletion {
+                actor: d.actor.clone(),
+                case: d.case.clone(),
+                ns: d.ns,
+                id: d.id.clone(),
+                // The latest creation of that case number before the deletion.
+                created: creations
+                    .get(d.case.as_str())
+                    .and_then(|v| v.iter().rev().find(|c| c.ns <= d.ns))
+                    .map(|c| (c.id.clone(), c.actor.clone(), c.ns)),
+            })
+            .collect())
+    }
+
+    fn finding(&self) -> Finding {
+        let created = match &self.created {
+            Some((_, who, ns)) => format!(", created by {who} on {}", format_timestamp(*ns)),
+            None => String::new(),
+        };
+        let case = if self.case.is_empty() {
+            "a case (no case number recorded)".to_owned()
+        } else {
+            format!("case {}", self.case)
+        };
+        Finding {
+            analysis: "analyst-case-actions",
+            severity: Severity::Medium,
+            actor: self.actor.clone(),
+            subject: self.case.clone(),
+            ip: String::new(),
+            first_seen_ns: self.ns,
+            last_seen_ns: self.ns,
+            count: 1,
+            summary: format!(
+                "{} deleted {case} on {}{created}; a deletion removes an investigation record, so \
+                 every one is listed",
+                self.actor,
+                format_timestamp(self.ns)
+            ),
+            event_ids: std::iter::once(self.id.clone())
+                .chain(self.created.iter().map(|c| c.0.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// One case event with its case number.
+struct CaseEvent {
+    id: String,
+    actor: String,
+    case: String,
+    ns: i64,
+}
+
+/// Case events of one type, in time order.
+struct CaseEvents(Vec<CaseEvent>);
+
+impl CaseEvents {
+    fn load(ctx: &Context<'_>, event_type: &str, lookback_ns: Option<i64>) -> Result<CaseEvents> {
+        let df = ctx.events(
+            Select::Types(&[event_type]),
+            &[
+                cols::EVENT_ID,
+                cols::ACTOR_NAME,
+                cols::AFFECTED_USER_ID,
+                cols::AFFECTED_USER_NAME,
+                cols::DETAILS,
+            ],
+            lookback_ns,
+        )?;
+        let ids = strs(&df, cols::EVENT_ID)?;
+        let actors = strs(&df, cols::ACTOR_NAME)?;
+        let aff_id = strs(&df, cols::AFFECTED_USER_ID)?;
+        let aff_name = strs(&df, cols::AFFECTED_USER_NAME)?;
+        let details = strs(&df, cols::DETAILS)?;
+        let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+        Ok(CaseEvents(
+            (0..df.height())
+                .filter_map(|i| {
+                    Some(CaseEvent {
+                        id: ids[i]?.to_owned(),
+                        actor: actors[i].unwrap_or("(unknown actor)").to_owned(),
+                        case: subject(event_type, aff_id[i], aff_name[i], details[i]),
+                        ns: ts[i],
+                    })
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// Column names of the aggregation.
+const WEEK: &str = "week";
+const N: &str = "n";
+const FIRST_NS: &str = "first_ns";
+const LAST_NS: &str = "last_ns";
+
+/// Days from 1970-01-01 (a Thursday) back to the Monday that starts its ISO week.
+const EPOCH_TO_MONDAY_DAYS: i64 = 3;
+
+/// The week of an instant, counted in whole weeks from Monday 1969-12-29 (the floor division
+/// matches polars' integer `/`, see [`weekly_type_counts`]).
+fn week_index(ns: i64) -> i64 {
+    (ns.div_euclid(NANOS_PER_DAY) + EPOCH_TO_MONDAY_DAYS).div_euclid(7)
+}
+
+/// The Monday starting week `index`.
+fn monday(index: i64) -> NaiveDate {
+    date_of((index * 7 - EPOCH_TO_MONDAY_DAYS) * NANOS_PER_DAY)
+}
+
+/// Counts per actor, week ([`week_index`]) and event type of `types`, up to the period end,
+/// with each group's first and last instant.
+fn weekly_type_counts(ctx: &Context<'_>, types: &[&str]) -> Result<DataFrame> {
+    let ts = || col(cols::TIMESTAMP_NS);
+    let names: Vec<String> = types.iter().map(|t| (*t).to_owned()).collect();
+    let mut keep = col(cols::EVENT_TYPE).is_in(crate::filter::list_lit(&names), false);
+    if let Some(to) = ctx.to_ns {
+        keep = keep.and(ts().lt(lit(to)));
+    }
+    // Polars' integer `/` floors, like `div_euclid` for a positive divisor.
+    let week = (ts() / lit(NANOS_PER_DAY) + lit(EPOCH_TO_MONDAY_DAYS)) / lit(7i64);
+    Ok(ctx
+        .store
+        .scan(ctx.to_ns.map(|to| (i64::MIN, to)))?
+        .select([ts(), col(cols::EVENT_TYPE), col(cols::ACTOR_NAME)])
+        .filter(keep)
+        .group_by([
+            col(cols::ACTOR_NAME),
+            week.alias(WEEK),
+            col(cols::EVENT_TYPE),
+        ])
+        .agg([
+            len().cast(DataType::Int64).alias(N),
+            ts().min().alias(FIRST_NS),
+            ts().max().alias(LAST_NS),
+        ])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single())
+}
+
+/// The weekly table: every analyst's weeks up to the period end (history included: it is the
+/// baseline), each marked whether it lies in the period.
+struct Weekly {
+    kinds: Kinds,
+    /// (analyst, Monday of the ISO week) -> counts.
+    rows: BTreeMap<(String, NaiveDate), WeekRow>,
+}
+
+impl Weekly {
+    /// Counts come from a polars aggregation over the whole history (one row per actor, week
+    /// and event type); event ids are read only for the period's weeks, the evidence.
+    fn load(ctx: &Context<'_>) -> Result<Weekly> {
+        let kinds = Kinds::from_catalog();
+        let types = kinds.types();
+        let counts = weekly_type_counts(ctx, &types)?;
+        let actors = strs(&counts, cols::ACTOR_NAME)?;
+        let etypes = strs(&counts, cols::EVENT_TYPE)?;
+        let weeks = i64s(&counts, WEEK)?;
+        let n = i64s(&counts, N)?;
+        let first = i64s(&counts, FIRST_NS)?;
+        let last = i64s(&counts, LAST_NS)?;
+        let configured: HashSet<String> = ctx
+            .config
+            .analysts
+            .iter()
+            .map(|a| a.to_lowercase())
+            .collect();
+        let n_kinds = kinds.columns.len();
+        let mut rows: BTreeMap<(String, NaiveDate), WeekRow> = BTreeMap::new();
+        for i in 0..counts.height() {
+            let (Some(actor), Some(kind)) = (actors[i], etypes[i].and_then(|t| kinds.index(t)))
+            else {
+                continue;
+            };
+            if actor == "SYSTEM"
+                || (!configured.is_empty() && !configured.contains(&actor.to_lowercase()))
+            {
+                continue;
+            }
+            let n = u64::try_from(n[i]).unwrap_or_default();
+            let row = rows
+                .entry((actor.to_owned(), monday(weeks[i])))
+                .or_insert_with(|| WeekRow {
+                    counts: vec![0; n_kinds],
+                    first_ns: i64::MAX,
+                    last_ns: i64::MIN,
+                    ..WeekRow::default()
+                });
+            row.counts[kind] += n;
+            row.total += n;
+            if etypes[i].is_some_and(|t| t == EXPORTED || t == DELETED) {
+                row.risky += n;
+            }
+            row.first_ns = row.first_ns.min(first[i]);
+            row.last_ns = row.last_ns.max(last[i]);
+            // Events before the period end are all there is, so the last one decides.
+            row.in_period = ctx.in_period(row.last_ns);
+        }
+        let mut weekly = Weekly { kinds, rows };
+        weekly.read_evidence(ctx, &types)?;
+        Ok(weekly)
+    }
+
+    /// Event ids of the period's weeks (whole weeks, so reading from the Monday of the period's
+    /// first week), exports and deletions first.
+    fn read_evidence(&mut self, ctx: &Context<'_>, types: &[&str]) -> Result<()> {
+        let lookback = ctx
+            .from_ns
+            .map(|from| from - crate::time::start_of_day(monday(week_index(from))));
+        let df = ctx.events(
+            Select::Types(types),
+            &[cols::EVENT_ID, cols::EVENT_TYPE, cols::ACTOR_NAME],
+            lookback,
+        )?;
+        let ids = strs(&df, cols::EVENT_ID)?;
+        let etypes = strs(&df, cols::EVENT_TYPE)?;
+        let actors = strs(&df, cols::ACTOR_NAME)?;
+        let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+        for i in 0..df.height() {
+            let (Some(id), Some(actor), Some(etype)) = (ids[i], actors[i], etypes[i]) else {
+                continue;
+            };
+            let key = (actor.to_owned(), monday(week_index(ts[i])));
+            let Some(row) = self.rows.get_mut(&key).filter(|r| r.in_period) else {
+                continue;
+            };
+            // Evidence is capped anyway; keeping more ids would only cost memory.
+            let list = if etype == EXPORTED || etype == DELETED {
+                &mut row.risky_ids
+            } else {
+                &mut row.other_ids
+            };
+            if list.len() < MAX_EVIDENCE {
+                list.push(id.to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// The period's rows as a frame (see [`weekly_counts`]).
+    fn frame(&self) -> Result<DataFrame> {
+        let rows: Vec<(&(String, NaiveDate), &WeekRow)> =
+            self.rows.iter().filter(|(_, r)| r.in_period).collect();
+        let mut columns = vec![
+            Column::new(
+                "analyst".into(),
+                rows.iter()
+                    .map(|((a, _), _)| a.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "week".into(),
+                rows.iter()
+                    .map(|((_, w), _)| iso_week_label(*w))
+                    .collect::<Vec<_>>(),
+            ),
+        ];
+        for (k, name) in self.kinds.columns.iter().enumerate() {
+            columns.push(Column::new(
+                name.as_str().into(),
+                rows.iter().map(|(_, r)| r.counts[k]).collect::<Vec<u64>>(),
+            ));
+        }
+        columns.push(Column::new(
+            "total".into(),
+            rows.iter().map(|(_, r)| r.total).collect::<Vec<u64>>(),
+        ));
+        Ok(DataFrame::new(rows.len(), columns)?)
+    }
+
+    /// "3 created, 2 closed, 12 forensic searches" (kinds with a count only).
+    fn breakdown(&self, r: &WeekRow) -> String {
+        let parts: Vec<String> = r
+            .counts
+            .iter()
+            .zip(&self.kinds.words)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, (one, many))| plural(*n, one, many))
+            .collect();
+        parts.join(", ")
+    }
+
+    fn info_finding(&self, analyst: &str, week: NaiveDate, r: &WeekRow) -> Finding {
+        let label = iso_week_label(week);
+        Finding {
+            analysis: "analyst-case-actions",
+            severity: Severity::Info,
+            actor: analyst.to_owned(),
+            subject: label.clone(),
+            ip: String::new(),
+            first_seen_ns: r.first_ns,
+            last_seen_ns: r.last_ns,
+            count: r.total,
+            summary: format!("{analyst}, {label}: {}", self.breakdown(r)),
+            event_ids: evidence(r.ids()),
+        }
+    }
+
+    /// A burst finding for the analyst's week, if it is one.
+    fn burst(
+        &self,
+        ctx: &Context<'_>,
+        analyst: &str,
+        week: NaiveDate,
+        r: &WeekRow,
+    ) -> Option<Finding> {
+        let cfg = &ctx.config.case_actions;
+        if r.total < u64::from(cfg.min_weekly_actions) {
+            return None;
+        }
+        let own: Vec<&WeekRow> = self
+            .rows
+            .iter()
+            .filter(|((a, w), _)| a == analyst && *w != week)
+            .map(|(_, r)| r)
+            .collect();
+        let peers: Vec<&WeekRow> = self
+            .rows
+            .iter()
+            .filter(|((a, w), _)| a != analyst && *w == week)
+            .map(|(_, r)| r)
+            .collect();
+        // Every available reference must agree: a consistently busy analyst is not bursting,
+        // and a week busy for everyone (an incident) is not one analyst's burst.
+        let hits: Vec<Comparison> = [
+            ("their own other weeks", "weeks", own),
+            ("peers that week", "peers", peers),
+        ]
+        .into_iter()
+        .filter_map(|(what, unit, reference)| {
+            Comparison::judge(what, unit, r, &reference, cfg.burst_threshold)
+        })
+        .collect();
+        if hits.is_empty() || hits.iter().any(|c| !c.burst) {
+            return None;
+        }
+        let driven = r.risky > 0 && hits.iter().all(|c| c.driven_by_risky);
+        let label = iso_week_label(week);
+        let against: Vec<String> = hits.iter().map(Comparison::describe).collect();
+        Some(Finding {
+            analysis: "analyst-case-actions",
+            severity: if driven {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
+            actor: analyst.to_owned(),
+            subject: label.clone(),
+            ip: String::new(),
+            first_seen_ns: r.first_ns,
+            last_seen_ns: r.last_ns,
+            count: r.total,
+            summary: format!(
+                "{analyst}, {label}: a burst of {} against {} (threshold {}){}: {}",
+                plural(
+                    r.total,
+                    "case action or search",
+                    "case actions and searches"
+                ),
+                against.join(" and "),
+                cfg.burst_threshold,
+                if driven {
+                    format!("; driven by exports and deletions ({} this week)", r.risky)
+                } else {
+                    String::new()
+                },
+                self.breakdown(r)
+            ),
+            event_ids: evidence(r.ids()),
+        })
+    }
+}
+
+/// A week's total judged against one reference (own weeks or peers).
+struct Comparison {
+    what: &'static str,
+    /// What the reference consists of ("weeks", "peers").
+    unit: &'static str,
+    n: usize,
+    median: f64,
+    z: f64,
+    burst: bool,
+    /// The week is not a burst once its exports and deletions are set to the reference's median.
+    driven_by_risky: bool,
+}
+
+impl Comparison {
+    /// `None` when the reference is too small to judge by.
+    fn judge(
+        what: &'static str,
+        unit: &'static str,
+        week: &WeekRow,
+        reference: &[&WeekRow],
+        threshold: f64,
+    ) -> Option<Comparison> {
+        if reference.len() < MIN_REFERENCE {
+            return None;
+        }
+        let totals: Vec<f64> = reference.iter().map(|r| r.total as f64).collect();
+        let robust = Robust::of(&totals);
+        let x = week.total as f64;
+        let z = robust.z(x);
+        let risky: Vec<f64> = reference.iter().map(|r| r.risky as f64).collect();
+        let usual_risky = median(&risky);
+        let without = (x - week.risky as f64 + usual_risky).max(0.0);
+        Some(Comparison {
+            what,
+            unit,
+            n: reference.len(),
+            median: robust.median,
+            z,
+            burst: z > threshold,
+            driven_by_risky: robust.z(without) <= threshold,
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} (median {} over {} {}, robust z {:.1})",
+            self.what, self.median, self.n, self.unit, self.z
+        )
+    }
+}
+
+/// Median and MAD-based scale of a reference sample (see the module doc for the floor).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Robust {
+    median: f64,
+    scale: f64,
+}
+
+impl Robust {
+    fn of(values: &[f64]) -> Robust {
+        let m = median(values);
+        let deviations: Vec<f64> = values.iter().map(|v| (v - m).abs()).collect();
+        let mad = median(&deviations);
+        Robust {
+            median: m,
+            scale: mad.max(MAD_CONSISTENCY * m.max(1.0).sqrt()),
+        }
+    }
+
+    /// `0.6745 * (x - median) / scale`.
+    fn z(&self, x: f64) -> f64 {
+        MAD_CONSISTENCY * (x - self.median) / self.scale
+    }
+}
+
+/// The median (0 for no values).
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_types_are_in_the_catalog() {
+        let c = Catalog::get();
+        for t in [EXPORTED, DELETED] {
+            assert!(
+                c.by_api_name(t).is_some_and(|e| e.has(Tag::CaseAction)),
+                "{t}"
+            );
+        }
+        assert!(c.by_api_name(DELETED).and_then(|e| e.inverse).is_some());
+        let k = Kinds::from_catalog();
+        assert!(k.columns.iter().any(|c| c == "assignee_changed"));
+        assert_eq!(k.columns.last().map(String::as_str), Some(SEARCHES));
+        assert_eq!(k.index("search_issued"), Some(k.columns.len() - 1));
+    }
+
+    #[test]
+    fn weeks_agree_with_chrono_and_polars() {
+        use chrono::Datelike;
+        let instants: Vec<i64> = [
+            "2026-04-13T00:00:00Z",
+            "2026-04-12T23:59:59.999999999Z",
+            "2026-04-19T23:59:59Z",
+            "2026-01-01T12:00:00Z",
+            "1969-12-31T23:00:00Z",
+            "1969-12-28T10:00:00Z",
+        ]
+        .iter()
+        .map(|t| crate::time::parse_timestamp(t).unwrap())
+        .collect();
+        for &ns in &instants {
+            let d = date_of(ns);
+            let m = monday(week_index(ns));
+            assert_eq!(m.weekday(), chrono::Weekday::Mon, "{d}");
+            assert_eq!(m.iso_week(), d.iso_week(), "{d}");
+        }
+        let df = df!("ts" => instants.clone()).unwrap();
+        let out = df
+            .lazy()
+            .select([
+                ((col("ts") / lit(NANOS_PER_DAY) + lit(EPOCH_TO_MONDAY_DAYS)) / lit(7i64))
+                    .alias("w"),
+            ])
+            .collect()
+            .unwrap();
+        let expected: Vec<i64> = instants.iter().map(|&ns| week_index(ns)).collect();
+        assert_eq!(i64s(&out, "w").unwrap(), expected);
+    }
+
+    #[test]
+    fn robust_z_and_its_floor() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        // MAD = 2 is below the floor 0.6745 * sqrt(10) = 2.13, so the floor applies.
+        let r = Robust::of(&[8.0, 10.0, 12.0, 10.0, 14.0, 6.0]);
+        assert_eq!(r.median, 10.0);
+        assert!((r.scale - MAD_CONSISTENCY * 10f64.sqrt()).abs() < 1e-9);
+        // At the floor the score is the Poisson one: (x - m) / sqrt(m).
+        assert!((r.z(20.0) - 10.0 / 10f64.sqrt()).abs() < 1e-9);
+        // A wide spread keeps its own MAD.
+        let r = Robust::of(&[10.0, 30.0, 50.0, 70.0, 90.0]);
+        assert_eq!(r.scale, 20.0);
+        // MAD = 0: identical weeks do not make every wobble a burst.
+        let r = Robust::of(&[20.0, 20.0, 20.0, 20.0]);
+        assert!(r.z(22.0) < 3.5);
+        assert!(r.z(60.0) > 3.5);
+    }
+
+    #[test]
+    fn bursts_and_what_drives_them() {
+        let week = |total: u64, risky: u64| WeekRow {
+            total,
+            risky,
+            ..WeekRow::default()
+        };
+        let reference = [week(20, 1), week(22, 1), week(18, 0), week(21, 2)];
+        let refs: Vec<&WeekRow> = reference.iter().collect();
+        let judge =
+            |w: WeekRow, refs: &[&WeekRow]| Comparison::judge("own", "weeks", &w, refs, 3.5);
+        // Too small a reference: no judgement.
+        assert!(judge(week(100, 0), &refs[..2]).is_none());
+        // An ordinary week.
+        assert!(!judge(week(24, 1), &refs).unwrap().burst);
+        // Exports drive it.
+        let c = judge(week(70, 50), &refs).unwrap();
+        assert!(c.burst && c.driven_by_risky);
+        // A burst of searches is not driven by exports.
+        let c = judge(week(70, 1), &refs).unwrap();
+        assert!(c.burst && !c.driven_by_risky);
+    }
+}

@@ -1,0 +1,939 @@
+/*!
+unusual-ips: where actors connect from. Four questions, answered once per actor and address (or
+per address for shared use), so a habit is reported once rather than once per event:
+
+- **new address**: an address an actor first used after their baseline, i.e. later than
+  `unusual_ips.baseline_days` after the actor's first event in the store. Earlier addresses are the
+  actor's habits. An address stays new for another `baseline_days` after its first use (by then
+  it has become a habit too).
+- **outside address**: an address outside the configured `allowlist`.
+- **privileged action from a new outside address**: a [`Tag::Privilege`] event performed from an
+  address that is new and outside, while it is still new.
+- **shared address**: one address used by at least `unusual_ips.shared_ip_actors` distinct actors
+  within `unusual_ips.shared_ip_window` (one finding per address and uninterrupted stretch of such
+  windows).
+
+The address of an event is its client address, the first address of the proxy chain. Events
+without an address or by SYSTEM are ignored: they say nothing about where a person was.
+
+Severity (one finding per actor and address; the highest rule wins):
+
+| case | allowlist configured | no allowlist |
+|---|---|---|
+| privileged action from a new outside address | high | medium (any new address) |
+| new address outside the allowlist | medium | low (any new address) |
+| new address inside the allowlist | low | - |
+| new single-use addresses where they are routine (below) | low, one per actor | low, one per actor |
+| known (not new) address outside the allowlist, used in the period | info | not reported |
+| shared address outside the allowlist | medium | low (any shared address) |
+| shared address inside the allowlist | low | - |
+
+Why the exceptions:
+- A known outside address is only info: the actor used it in their baseline (home office, VPN
+  egress) or it was reported as new in an earlier period. It is listed once per actor and address
+  so the auditor can extend the allowlist or question it.
+- A shared address inside the allowlist is low: offices share NAT addresses.
+- Without an allowlist "outside" cannot be judged: every summary says so, and only a privileged
+  action from a new address goes above low.
+- **Single-use addresses.** Mobile networks, carrier-grade NAT and rotating proxies give many
+  users an address they use for one event and never again. Where that is routine, judging each
+  such address on its own would bury the real cases under hundreds of medium findings. Single-use
+  (exactly one event by the actor up to the period end) new addresses outside the allowlist (or
+  any, without one) are therefore routine for an actor who already used one in their baseline, and for everyone when at
+  least half of the actors whose baseline is complete did. Routine ones are summarised in one low
+  finding per actor and period that lists any privileged actions done from them. A new address
+  used for more than one event (a session: sign-in and actions) is always judged on its own,
+  and so is a single-use address where single-use addresses are not routine.
+
+A finding is reported when its evidence is in the period: the first use for a new address, the
+privileged events, the period's events from a known outside address, the end of a shared stretch.
+Evidence: for an address, its first and last event in the period (every event from it:
+`auditlens query --username ACTOR --ip ADDRESS`); for a privileged action, the address's first use
+and the privileged events; for routine single-use addresses, the privileged events among them,
+then each address's event; for a shared stretch, each actor's first event in it.
+
+Performance: this analysis reads every event, so polars first reduces them to one row per actor,
+address and `shared_ip_window`-long time bucket (earliest and latest instant and a count; buckets
+are aligned to the period start, so none straddles it). Everything after that is plain Rust over
+that small table, and the event ids of the evidence are looked up at the end by their instants
+(gathering ids inside the aggregation tripled its cost). Keeping only the earliest and latest event
+of each bucket loses nothing for the shared-address windows: a window as long as a bucket that
+contains any event of the bucket contains its earliest or its latest event.
+*/
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use polars::prelude::*;
+
+use super::common::{evidence, i64s, plural, strs, subject};
+use super::{Analysis, Context, Finding, Select, Severity};
+use crate::config::Config;
+use crate::error::Result;
+use crate::model::catalog::Tag;
+use crate::model::event::ActorType;
+use crate::model::schema::cols;
+use crate::time::{NANOS_PER_DAY, format_timestamp};
+
+pub struct UnusualIps;
+
+const NAME: &str = "unusual-ips";
+
+/// How many names or addresses a summary spells out.
+const NAMES_IN_SUMMARY: usize = 10;
+
+/// The first [`NAMES_IN_SUMMARY`] items joined with `sep`, then "and N more".
+fn listing<'s>(items: impl ExactSizeIterator<Item = &'s str>, sep: &str) -> String {
+    let n = items.len();
+    let shown: Vec<&str> = items.take(NAMES_IN_SUMMARY).collect();
+    let mut text = shown.join(sep);
+    if n > shown.len() {
+        text.push_str(&format!(" and {} more", n - shown.len()));
+    }
+    text
+}
+
+/// Single-use addresses are routine for everyone when at least this share of the actors with a
+/// complete baseline used one in it.
+const ROUTINE_SHARE: f64 = 0.5;
+
+impl Analysis for UnusualIps {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn description(&self) -> &'static str {
+        "new addresses per actor, addresses outside the allowlist, privileged actions from new \
+         outside addresses, addresses shared by many actors"
+    }
+
+    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+        let window = Config::duration_ns(&ctx.config.unusual_ips.shared_ip_window).max(1);
+        let buckets = bucket_table(ctx, window)?;
+        let table = Table::read(ctx, &buckets)?;
+        let privileged = Privileged::load(ctx)?;
+        let mut drafts = address_drafts(ctx, &table, &privileged);
+        drafts.extend(shared_drafts(ctx, &table, window));
+        let ids = EventIds::lookup(ctx, &drafts)?;
+        Ok(drafts.into_iter().map(|d| d.finish(&table, &ids)).collect())
+    }
+}
+
+/// Column names of the bucket table.
+const BUCKET: &str = "bucket";
+const MIN_NS: &str = "min_ns";
+const MAX_NS: &str = "max_ns";
+const N: &str = "n";
+
+/// One row per actor, client address (null included: such events still start the actor's
+/// history) and `window`-long bucket, up to the end of the period.
+fn bucket_table(ctx: &Context<'_>, window: i64) -> Result<DataFrame> {
+    let ts = || col(cols::TIMESTAMP_NS);
+    // Polars' `/` on integers floors (a unit test pins this down), so buckets before the period
+    // start are as long as the others.
+    let bucket = (ts() - lit(ctx.from_ns.unwrap_or(0))) / lit(window);
+    let mut keep = col(cols::ACTOR_NAME)
+        .is_not_null()
+        .and(col(cols::ACTOR_TYPE).neq(lit(ActorType::System.as_str())))
+        .and(col(cols::ACTOR_NAME).neq(lit("SYSTEM")));
+    if let Some(to) = ctx.to_ns {
+        keep = keep.and(ts().lt(lit(to)));
+    }
+    // The streaming engine aggregates several times faster, in a fraction of the memory.
+    Ok(ctx
+        .store
+        .scan(ctx.to_ns.map(|to| (i64::MIN, to)))?
+        .select([
+            ts(),
+            col(cols::ACTOR_NAME),
+            col(cols::ACTOR_TYPE),
+            col(cols::CLIENT_IP),
+        ])
+        .filter(keep)
+        .group_by([
+            col(cols::ACTOR_NAME),
+            col(cols::CLIENT_IP),
+            bucket.alias(BUCKET),
+        ])
+        .agg([
+            ts().min().alias(MIN_NS),
+            ts().max().alias(MAX_NS),
+            len().cast(DataType::Int64).alias(N),
+        ])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single())
+}
+
+/// One bucket row.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    actor: usize,
+    min_ns: i64,
+    max_ns: i64,
+    n: u64,
+}
+
+/// What one actor did from one address.
+#[derive(Debug, Clone, Copy)]
+struct Use {
+    first_ns: i64,
+    /// Events from it up to the period end.
+    count: u64,
+    /// First and last event in the period, and how many there were.
+    period: Option<(i64, i64)>,
+    period_count: u64,
+}
+
+impl Use {
+    fn add(&mut self, b: &Bucket, in_period: bool) {
+        self.first_ns = self.first_ns.min(b.min_ns);
+        self.count += b.n;
+        if in_period {
+            self.period_count += b.n;
+            self.period = Some(match self.period {
+                None => (b.min_ns, b.max_ns),
+                Some((f, l)) => (f.min(b.min_ns), l.max(b.max_ns)),
+            });
+        }
+    }
+}
+
+/// The bucket table read into Rust: actors, per-pair use and per-address buckets.
+struct Table<'a> {
+    actors: Vec<&'a str>,
+    /// The actor's first event in the store (with or without an address).
+    actor_first: Vec<i64>,
+    /// (actor, address) -> use.
+    uses: BTreeMap<(usize, &'a str), Use>,
+    /// address -> its buckets.
+    by_ip: HashMap<&'a str, Vec<Bucket>>,
+    /// The last instant in the table.
+    latest: i64,
+}
+
+impl<'a> Table<'a> {
+    fn read(ctx: &Context<'_>, df: &'a DataFrame) -> Result<Table<'a>> {
+        let actor_col = strs(df, cols::ACTOR_NAME)?;
+        let ip_col = strs(df, cols::CLIENT_IP)?;
+        let min_ns = i64s(df, MIN_NS)?;
+        let max_ns = i64s(df, MAX_NS)?;
+        let n = i64s(df, N)?;
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut t = Table {
+            actors: Vec::new(),
+            actor_first: Vec::new(),
+            uses: BTreeMap::new(),
+            by_ip: HashMap::new(),
+            latest: i64::MIN,
+        };
+        for i in 0..df.height() {
+            let Some(actor) = actor_col[i] else { continue };
+            let a = *index.entry(actor).or_insert_with(|| {
+                t.actors.push(actor);
+                t.actor_first.push(i64::MAX);
+                t.actors.len() - 1
+            });
+            t.actor_first[a] = t.actor_first[a].min(min_ns[i]);
+            t.latest = t.latest.max(max_ns[i]);
+            let Some(ip) = ip_col[i] else { continue };
+            let b = Bucket {
+                actor: a,
+                min_ns: min_ns[i],
+                max_ns: max_ns[i],
+                n: u64::try_from(n[i]).unwrap_or_default(),
+            };
+            // Buckets never straddle the period start, so the earliest event decides.
+            let in_period = ctx.in_period(b.min_ns);
+            t.uses
+                .entry((a, ip))
+                .or_insert(Use {
+                    first_ns: b.min_ns,
+                    count: 0,
+                    period: None,
+                    period_count: 0,
+                })
+                .add(&b, in_period);
+            t.by_ip.entry(ip).or_default().push(b);
+        }
+        Ok(t)
+    }
+}
+
+/// A privileged event in the period, with what it changed.
+struct PrivilegedEvent {
+    ns: i64,
+    id: String,
+    what: String,
+}
+
+/// Privileged events in the period by actor and client address.
+struct Privileged(HashMap<String, HashMap<String, Vec<PrivilegedEvent>>>);
+
+impl Privileged {
+    fn load(ctx: &Context<'_>) -> Result<Privileged> {
+        let df = ctx.events(
+            Select::Tagged(Tag::Privilege),
+            &[
+                cols::EVENT_ID,
+                cols::EVENT_TYPE,
+                cols::EVENT_LABEL,
+                cols::ACTOR_NAME,
+                cols::CLIENT_IP,
+                cols::AFFECTED_USER_ID,
+                cols::AFFECTED_USER_NAME,
+                cols::DETAILS,
+            ],
+            Some(0),
+        )?;
+        let ids = strs(&df, cols::EVENT_ID)?;
+        let types = strs(&df, cols::EVENT_TYPE)?;
+        let labels = strs(&df, cols::EVENT_LABEL)?;
+        let actors = strs(&df, cols::ACTOR_NAME)?;
+        let ips = strs(&df, cols::CLIENT_IP)?;
+        let aff_id = strs(&df, cols::AFFECTED_USER_ID)?;
+        let aff_name = strs(&df, cols::AFFECTED_USER_NAME)?;
+        let details = strs(&df, cols::DETAILS)?;
+        let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+        let mut map: HashMap<String, HashMap<String, Vec<PrivilegedEvent>>> = HashMap::new();
+        for i in 0..df.height() {
+            let (Some(actor), Some(ip), Some(id)) = (actors[i], ips[i], ids[i]) else {
+                continue;
+            };
+            if !ctx.in_period(ts[i]) {
+                continue;
+            }
+            let label = labels[i].unwrap_or("?");
+            let obj = subject(types[i].unwrap_or(""), aff_id[i], aff_name[i], details[i]);
+            let what = if obj.is_empty() {
+                format!("{label} at {}", format_timestamp(ts[i]))
+            } else {
+                format!("{label} {obj} at {}", format_timestamp(ts[i]))
+            };
+            map.entry(actor.to_owned())
+                .or_default()
+                .entry(ip.to_owned())
+                .or_default()
+                .push(PrivilegedEvent {
+                    ns: ts[i],
+                    id: id.to_owned(),
+                    what,
+                });
+        }
+        Ok(Privileged(map))
+    }
+
+    fn get(&self, actor: &str, ip: &str) -> &[PrivilegedEvent] {
+        self.0
+            .get(actor)
+            .and_then(|m| m.get(ip))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Where an address stands relative to the allowlist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Inside,
+    Outside,
+    /// No allowlist is configured.
+    Unknown,
+}
+
+impl Place {
+    fn of(config: &Config, ip: &str) -> Place {
+        if config.allowlist.is_empty() {
+            Place::Unknown
+        } else if config.allowed(ip) {
+            Place::Inside
+        } else {
+            Place::Outside
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Place::Inside => "inside the allowlist",
+            Place::Outside => "outside the allowlist",
+            Place::Unknown => {
+                "no allowlist is configured, so whether it is outside the corporate network cannot be judged"
+            }
+        }
+    }
+}
+
+/// What the rules make of one actor's use of one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Privileged events from a new address that is outside (or cannot be judged).
+    PrivilegedFromNew,
+    /// First used in the period, after the baseline.
+    New,
+    /// Outside the allowlist, used in the period, not new in it.
+    KnownOutside,
+    Nothing,
+}
+
+/// The severity ladder of the module doc (routine single-use addresses are always low).
+fn severity(verdict: Verdict, place: Place) -> Option<Severity> {
+    Some(match (verdict, place) {
+        (Verdict::PrivilegedFromNew, Place::Outside) => Severity::High,
+        (Verdict::PrivilegedFromNew, _) => Severity::Medium,
+        (Verdict::New, Place::Outside) => Severity::Medium,
+        (Verdict::New, _) => Severity::Low,
+        (Verdict::KnownOutside, Place::Outside) => Severity::Info,
+        _ => return None,
+    })
+}
+
+/// Evidence before the event ids are known: an event by its actor, address and instant, or an id.
+#[derive(Debug, Clone)]
+enum Evidence<'a> {
+    At(usize, &'a str, i64),
+    Id(String),
+}
+
+/// A finding whose evidence still has to be looked up.
+struct Draft<'a> {
+    finding: Finding,
+    evidence: Vec<Evidence<'a>>,
+}
+
+impl Draft<'_> {
+    fn finish(mut self, t: &Table<'_>, ids: &EventIds) -> Finding {
+        let mut seen = HashSet::new();
+        let resolved = self.evidence.iter().filter_map(|e| match e {
+            Evidence::Id(id) => Some(id.as_str()),
+            Evidence::At(a, ip, ns) => ids.get(t.actors[*a], ip, *ns),
+        });
+        self.finding.event_ids = evidence(resolved.filter(|id| seen.insert(*id)));
+        self.finding
+    }
+}
+
+/// Event ids by actor, address and instant, for the evidence the drafts name.
+struct EventIds(HashMap<(String, String, i64), String>);
+
+impl EventIds {
+    fn lookup(ctx: &Context<'_>, drafts: &[Draft<'_>]) -> Result<EventIds> {
+        let mut wanted: Vec<i64> = drafts
+            .iter()
+            .flat_map(|d| &d.evidence)
+            .filter_map(|e| match e {
+                Evidence::At(_, _, ns) => Some(*ns),
+                Evidence::Id(_) => None,
+            })
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let (Some(&lo), Some(&hi)) = (wanted.first(), wanted.last()) else {
+            return Ok(EventIds(HashMap::new()));
+        };
+        let df = ctx
+            .store
+            .scan(Some((lo, hi.saturating_add(1))))?
+            .filter(col(cols::TIMESTAMP_NS).is_in(
+                lit(Series::new("wanted".into(), wanted)).implode(false),
+                false,
+            ))
+            .select([
+                col(cols::EVENT_ID),
+                col(cols::TIMESTAMP_NS),
+                col(cols::ACTOR_NAME),
+                col(cols::CLIENT_IP),
+            ])
+            .collect()?;
+        let ids = strs(&df, cols::EVENT_ID)?;
+        let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+        let actors = strs(&df, cols::ACTOR_NAME)?;
+        let ips = strs(&df, cols::CLIENT_IP)?;
+        let mut map: HashMap<(String, String, i64), String> = HashMap::new();
+        for i in 0..df.height() {
+            let (Some(id), Some(actor), Some(ip)) = (ids[i], actors[i], ips[i]) else {
+                continue;
+            };
+            // Two events of one actor from one address at the same instant: the smaller id, so
+            // the choice does not depend on file order.
+            map.entry((actor.to_owned(), ip.to_owned(), ts[i]))
+                .and_modify(|e| {
+                    if id < e.as_str() {
+                        *e = id.to_owned();
+                    }
+                })
+                .or_insert_with(|| id.to_owned());
+        }
+        Ok(EventIds(map))
+    }
+
+    fn get(&self, actor: &str, ip: &str, ns: i64) -> Option<&str> {
+        self.0
+            .get(&(actor.to_owned(), ip.to_owned(), ns))
+            .map(String::as_str)
+    }
+}
+
+/// When single-use addresses are routine (see the module doc).
+struct Routine {
+    /// Per actor: single-use outside (or unjudgeable) addresses first used in the baseline.
+    in_baseline: Vec<u64>,
+    /// Actors with a complete baseline, and how many of them used a single-use address in it.
+    complete: usize,
+    with_single_use: usize,
+}
+
+impl Routine {
+    fn of(ctx: &Context<'_>, t: &Table<'_>, baseline: i64) -> Routine {
+        let mut in_baseline = vec![0; t.actors.len()];
+        for (&(a, ip), u) in &t.uses {
+            if u.count == 1
+                && u.first_ns < t.actor_first[a].saturating_add(baseline)
+                && Place::of(ctx.config, ip) != Place::Inside
+            {
+                in_baseline[a] += 1;
+            }
+        }
+        let complete: Vec<usize> = (0..t.actors.len())
+            .filter(|&a| t.actor_first[a].saturating_add(baseline) <= t.latest)
+            .collect();
+        Routine {
+            with_single_use: complete.iter().filter(|&&a| in_baseline[a] > 0).count(),
+            complete: complete.len(),
+            in_baseline,
+        }
+    }
+
+    fn for_everyone(&self) -> bool {
+        self.complete > 0 && self.with_single_use as f64 >= ROUTINE_SHARE * self.complete as f64
+    }
+
+    fn for_actor(&self, a: usize) -> bool {
+        self.in_baseline[a] > 0 || self.for_everyone()
+    }
+
+    fn why(&self, a: usize) -> String {
+        if self.in_baseline[a] > 0 {
+            format!(
+                "the actor used {} in their baseline",
+                plural(self.in_baseline[a], "one", "such addresses")
+            )
+        } else {
+            format!(
+                "{} of {} actors with a complete baseline used them in it",
+                self.with_single_use, self.complete
+            )
+        }
+    }
+}
+
+/// New, outside and privileged-from-new findings, one per actor and address, plus one per actor
+/// for routine single-use addresses.
+fn address_drafts<'a>(ctx: &Context<'_>, t: &Table<'a>, privileged: &Privileged) -> Vec<Draft<'a>> {
+    let days = ctx.config.unusual_ips.baseline_days;
+    let baseline = i64::from(days) * NANOS_PER_DAY;
+    let routine = Routine::of(ctx, t, baseline);
+    // actor -> routine single-use addresses first used in the period
+    let mut single_use: BTreeMap<usize, Vec<(&'a str, i64)>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (&(a, ip), u) in &t.uses {
+        let actor = t.actors[a];
+        let place = Place::of(ctx.config, ip);
+        let baseline_end = t.actor_first[a].saturating_add(baseline);
+        let is_new = u.first_ns >= baseline_end;
+        if is_new
+            && u.count == 1
+            && place != Place::Inside
+            && routine.for_actor(a)
+            && ctx.in_period(u.first_ns)
+        {
+            single_use.entry(a).or_default().push((ip, u.first_ns));
+            continue;
+        }
+        let still_new_until = u.first_ns.saturating_add(baseline);
+        let priv_events: Vec<&PrivilegedEvent> = if is_new && place != Place::Inside {
+            privileged
+                .get(actor, ip)
+                .iter()
+                .filter(|e| e.ns < still_new_until)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let verdict = if !priv_events.is_empty() {
+            Verdict::PrivilegedFromNew
+        } else if is_new && ctx.in_period(u.first_ns) {
+            Verdict::New
+        } else if u.period_count > 0 {
+            Verdict::KnownOutside
+        } else {
+            Verdict::Nothing
+        };
+        let Some(sev) = severity(verdict, place) else {
+            continue;
+        };
+        let first_use = format_timestamp(u.first_ns);
+        let baseline_text = format!(
+            "after the {days}-day baseline that began with the actor's first event on {}",
+            format_timestamp(t.actor_first[a])
+        );
+        let draft = |first_seen_ns, last_seen_ns, count, summary, evidence| Draft {
+            finding: Finding {
+                analysis: NAME,
+                severity: sev,
+                actor: actor.to_owned(),
+                subject: ip.to_owned(),
+                ip: ip.to_owned(),
+                first_seen_ns,
+                last_seen_ns,
+                count,
+                summary,
+                event_ids: Vec::new(),
+            },
+            evidence,
+        };
+        match verdict {
+            Verdict::PrivilegedFromNew => {
+                let n = priv_events.len() as u64;
+                let whats = listing(priv_events.iter().map(|e| e.what.as_str()), "; ");
+                let mut ev = vec![Evidence::At(a, ip, u.first_ns)];
+                ev.extend(priv_events.iter().map(|e| Evidence::Id(e.id.clone())));
+                out.push(draft(
+                    priv_events[0].ns,
+                    priv_events[priv_events.len() - 1].ns,
+                    n,
+                    format!(
+                        "{actor} performed {} from {ip}, an address first used on {first_use} \
+                         ({baseline_text}); {}: {whats}",
+                        plural(n, "privileged action", "privileged actions"),
+                        place.describe(),
+                    ),
+                    ev,
+                ));
+            }
+            Verdict::New | Verdict::KnownOutside => {
+                let Some((pf, pl)) = u.period else { continue };
+                let uses = plural(u.period_count, "event", "events");
+                let summary = if verdict == Verdict::New {
+                    format!(
+                        "{actor} used {ip} for the first time on {first_use} ({baseline_text}); \
+                         {}; {uses} from it in the period",
+                        place.describe()
+                    )
+                } else {
+                    let why = if u.first_ns < baseline_end {
+                        "within the actor's baseline"
+                    } else {
+                        "before the period, when it was new"
+                    };
+                    format!(
+                        "{actor} used {ip}, {}, in {uses} in the period; a known address, first \
+                         used on {first_use} ({why})",
+                        place.describe()
+                    )
+                };
+                out.push(draft(
+                    pf,
+                    pl,
+                    u.period_count,
+                    summary,
+                    vec![Evidence::At(a, ip, pf), Evidence::At(a, ip, pl)],
+                ));
+            }
+            Verdict::Nothing => {}
+        }
+    }
+    for (a, addrs) in single_use {
+        out.extend(single_use_draft(ctx, t, a, &addrs, privileged, &routine));
+    }
+    out
+}
+
+/// One low finding for an actor's routine single-use addresses (`None` for none).
+fn single_use_draft<'a>(
+    ctx: &Context<'_>,
+    t: &Table<'a>,
+    a: usize,
+    addrs: &[(&'a str, i64)],
+    privileged: &Privileged,
+    routine: &Routine,
+) -> Option<Draft<'a>> {
+    let actor = t.actors[a];
+    let n = addrs.len() as u64;
+    let mut by_time = addrs.to_vec();
+    by_time.sort_by_key(|&(_, ns)| ns);
+    let (&(first_ip, first_ns), &(_, last_ns)) = (by_time.first()?, by_time.last()?);
+    let priv_events: Vec<&PrivilegedEvent> = by_time
+        .iter()
+        .flat_map(|&(ip, _)| privileged.get(actor, ip))
+        .collect();
+    let names = listing(by_time.iter().map(|&(ip, _)| ip), ", ");
+    let place = Place::of(ctx.config, first_ip);
+    let privileged_text = if priv_events.is_empty() {
+        String::new()
+    } else {
+        let whats = listing(priv_events.iter().map(|e| e.what.as_str()), "; ");
+        format!(
+            "; {} done from them: {whats}",
+            plural(
+                priv_events.len() as u64,
+                "privileged action was",
+                "privileged actions were"
+            ),
+        )
+    };
+    // Privileged events lead the evidence, so the cap never hides them.
+    let mut ev: Vec<Evidence<'a>> = priv_events
+        .iter()
+        .map(|e| Evidence::Id(e.id.clone()))
+        .collect();
+    ev.extend(by_time.iter().map(|&(ip, ns)| Evidence::At(a, ip, ns)));
+    Some(Draft {
+        finding: Finding {
+            analysis: NAME,
+            severity: Severity::Low,
+            actor: actor.to_owned(),
+            subject: "single-use addresses".to_owned(),
+            ip: if n == 1 {
+                first_ip.to_owned()
+            } else {
+                String::new()
+            },
+            first_seen_ns: first_ns,
+            last_seen_ns: last_ns,
+            count: n,
+            summary: format!(
+                "{actor} used {} for a single event each in the period ({}): {names}; single-use \
+                 addresses are routine here ({}), so they are not judged one by one{privileged_text}",
+                plural(n, "new address", "new addresses"),
+                place.describe(),
+                routine.why(a),
+            ),
+            event_ids: Vec::new(),
+        },
+        evidence: ev,
+    })
+}
+
+/// One point of a shared-address sweep: an actor's earliest or latest event in a bucket.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    ns: i64,
+    actor: usize,
+}
+
+/// A stretch of time during which an address stayed shared: points `start..=end`, and the most
+/// distinct actors seen within one window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stretch {
+    start: usize,
+    end: usize,
+    peak: usize,
+}
+
+/// Stretches of sorted `points` in which some `window` held at least `min_actors` distinct actors;
+/// overlapping qualifying windows merge into one stretch.
+fn shared_stretches(points: &[Point], window: i64, min_actors: usize) -> Vec<Stretch> {
+    let mut out: Vec<Stretch> = Vec::new();
+    let mut in_window: HashMap<usize, usize> = HashMap::new();
+    let mut left = 0;
+    for (right, p) in points.iter().enumerate() {
+        *in_window.entry(p.actor).or_default() += 1;
+        while p.ns - points[left].ns >= window {
+            let a = points[left].actor;
+            if let Some(c) = in_window.get_mut(&a) {
+                *c -= 1;
+                if *c == 0 {
+                    in_window.remove(&a);
+                }
+            }
+            left += 1;
+        }
+        let distinct = in_window.len();
+        if distinct < min_actors {
+            continue;
+        }
+        match out.last_mut() {
+            Some(s) if left <= s.end => {
+                s.end = right;
+                s.peak = s.peak.max(distinct);
+            }
+            _ => out.push(Stretch {
+                start: left,
+                end: right,
+                peak: distinct,
+            }),
+        }
+    }
+    out
+}
+
+/// Shared-address findings: one per address and stretch ending in the period.
+fn shared_drafts<'a>(ctx: &Context<'_>, t: &Table<'a>, window: i64) -> Vec<Draft<'a>> {
+    let cfg = &ctx.config.unusual_ips;
+    let min_actors = usize::try_from(cfg.shared_ip_actors)
+        .unwrap_or(usize::MAX)
+        .max(2);
+    let mut out = Vec::new();
+    let mut ips: Vec<&'a str> = t.by_ip.keys().copied().collect();
+    ips.sort_unstable();
+    for ip in ips {
+        let buckets = &t.by_ip[ip];
+        let distinct: HashSet<usize> = buckets.iter().map(|b| b.actor).collect();
+        if distinct.len() < min_actors {
+            continue;
+        }
+        let mut points: Vec<Point> = buckets
+            .iter()
+            .flat_map(|b| {
+                [
+                    Point {
+                        ns: b.min_ns,
+                        actor: b.actor,
+                    },
+                    Point {
+                        ns: b.max_ns,
+                        actor: b.actor,
+                    },
+                ]
+            })
+            .collect();
+        points.sort_by_key(|p| (p.ns, p.actor));
+        points.dedup_by_key(|p| (p.ns, p.actor));
+        let place = Place::of(ctx.config, ip);
+        let sev = if place == Place::Outside {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        for s in shared_stretches(&points, window, min_actors) {
+            let (first, last) = (points[s.start].ns, points[s.end].ns);
+            if !ctx.in_period(last) {
+                continue;
+            }
+            // Each actor's first event in the stretch is the evidence.
+            let mut seen = HashSet::new();
+            let firsts: Vec<&Point> = points[s.start..=s.end]
+                .iter()
+                .filter(|p| seen.insert(p.actor))
+                .collect();
+            let names = listing(firsts.iter().map(|p| t.actors[p.actor]), ", ");
+            let n = firsts.len() as u64;
+            out.push(Draft {
+                finding: Finding {
+                    analysis: NAME,
+                    severity: sev,
+                    actor: String::new(),
+                    subject: ip.to_owned(),
+                    ip: ip.to_owned(),
+                    first_seen_ns: first,
+                    last_seen_ns: last,
+                    count: n,
+                    summary: format!(
+                        "{ip} was used by up to {} distinct actors within {} (threshold {} within \
+                         {}), {} between {} and {}: {names}; {}{}",
+                        s.peak,
+                        cfg.shared_ip_window,
+                        cfg.shared_ip_actors,
+                        cfg.shared_ip_window,
+                        plural(n, "actor", "actors"),
+                        format_timestamp(first),
+                        format_timestamp(last),
+                        place.describe(),
+                        if place == Place::Inside {
+                            " (offices share NAT addresses)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    event_ids: Vec::new(),
+                },
+                evidence: firsts
+                    .iter()
+                    .map(|p| Evidence::At(p.actor, ip, p.ns))
+                    .collect(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pts(v: &[(i64, usize)]) -> Vec<Point> {
+        v.iter().map(|&(ns, actor)| Point { ns, actor }).collect()
+    }
+
+    #[test]
+    fn sliding_window_counts_distinct_actors() {
+        // Three actors within 10 ns, then one actor repeating, then three again much later.
+        let p = pts(&[
+            (0, 0),
+            (5, 1),
+            (9, 2),
+            (12, 2),
+            (13, 2),
+            (100, 0),
+            (101, 1),
+            (150, 2),
+        ]);
+        assert_eq!(
+            shared_stretches(&p, 10, 3),
+            vec![Stretch {
+                start: 0,
+                end: 2,
+                peak: 3
+            }]
+        );
+        // Exactly the window apart is outside it: [t, t + window).
+        assert!(shared_stretches(&pts(&[(0, 0), (5, 1), (10, 2)]), 10, 3).is_empty());
+        // Overlapping qualifying windows merge.
+        let p = pts(&[(0, 0), (4, 1), (8, 2), (11, 3), (15, 0), (40, 1)]);
+        assert_eq!(
+            shared_stretches(&p, 10, 3),
+            vec![Stretch {
+                start: 0,
+                end: 4,
+                peak: 3
+            }]
+        );
+    }
+
+    #[test]
+    fn severity_ladder() {
+        use Place::*;
+        use Verdict::*;
+        assert_eq!(severity(PrivilegedFromNew, Outside), Some(Severity::High));
+        assert_eq!(severity(PrivilegedFromNew, Unknown), Some(Severity::Medium));
+        assert_eq!(severity(New, Outside), Some(Severity::Medium));
+        assert_eq!(severity(New, Inside), Some(Severity::Low));
+        assert_eq!(severity(New, Unknown), Some(Severity::Low));
+        assert_eq!(severity(KnownOutside, Outside), Some(Severity::Info));
+        assert_eq!(severity(KnownOutside, Unknown), None);
+        assert_eq!(severity(KnownOutside, Inside), None);
+    }
+
+    /// The aggregation's expressions must run with the polars features we build with (some
+    /// panic at run time without theirs), and integer division must floor.
+    #[test]
+    fn bucket_expression_runs_and_floors() {
+        let df = df!(
+            "ts" => [-11i64, -10, -1, 0, 9, 10],
+            "k" => ["x", "x", "x", "x", "x", "x"],
+        )
+        .unwrap();
+        let out = df
+            .lazy()
+            .group_by([col("k"), ((col("ts") - lit(0i64)) / lit(10i64)).alias("b")])
+            .agg([
+                col("ts").min().alias("lo"),
+                len().cast(DataType::Int64).alias("n"),
+            ])
+            .sort(["b"], SortMultipleOptions::default())
+            .collect_with_engine(Engine::Streaming)
+            .unwrap()
+            .unwrap_single();
+        // Floored: -11 -> -2; -10 and -1 -> -1 (truncation would put -1 in bucket 0).
+        assert_eq!(i64s(&out, "b").unwrap(), [-2, -1, 0, 1]);
+        assert_eq!(i64s(&out, "lo").unwrap(), [-11, -10, 0, 10]);
+        assert_eq!(i64s(&out, "n").unwrap(), [1, 2, 2, 1]);
+    }
+}
