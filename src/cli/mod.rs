@@ -11,6 +11,7 @@ mod generate;
 mod ingest;
 mod quarantine;
 mod query;
+mod report;
 mod show;
 mod stats;
 
@@ -40,6 +41,8 @@ pub enum Command {
     Show(show::Args),
     /// Events per period and category, first and last event, coverage gaps, unknown event types.
     Stats(stats::Args),
+    /// Write the weekly compliance report: HTML, Markdown with PNG charts, JSON.
+    Report(report::Args),
     /// Run audit analyses in parallel and print their findings.
     Analyze(analyze::Args),
     /// List the analyses with one line each.
@@ -73,6 +76,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Analyze(args) => {
             limit_polars_threads();
             analyze::run(&args)
+        }
+        Command::Report(args) => {
+            limit_polars_threads();
+            report::run(&args)
         }
         Command::Analyses(args) => analyze::list(&args),
         Command::Config(args) => analyze::config(&args),

@@ -19,6 +19,8 @@ use crate::error::{Error, Result};
 const FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 const SIZE: (u32, u32) = (960, 420);
+/// Width of the legend column.
+const LEGEND_WIDTH: u32 = 230;
 
 /// Colour-blind-friendly categorical colours (Okabe-Ito, then Tableau), cycled.
 const PALETTE: [RGBColor; 12] = [
@@ -84,10 +86,16 @@ fn draw<DB: DrawingBackend>(
 ) -> std::result::Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
+    // The legend gets its own column on the right so it never hides a bar.
+    let legend = c.series.len() > 1 || c.series.first().is_some_and(|(n, _)| !n.is_empty());
+    let (plot, side) = root.split_horizontally(if legend {
+        SIZE.0 - LEGEND_WIDTH
+    } else {
+        SIZE.0
+    });
     let n = c.x_labels.len().max(1) as u32;
-    // Leave head room for the legend above the tallest bar.
-    let top = (c.max_total() * 1.15).max(1.0);
-    let mut chart = ChartBuilder::on(root)
+    let top = (c.max_total() * 1.08).max(1.0);
+    let mut chart = ChartBuilder::on(&plot)
         .caption(&c.title, (FAMILY, 20))
         .margin(12)
         .x_label_area_size(48)
@@ -100,6 +108,9 @@ fn draw<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(BLACK.mix(0.12))
+        .y_labels(8)
         .x_labels(n as usize + 1)
         .x_label_formatter(&|x| match x {
             SegmentValue::CenterOf(i)
@@ -123,7 +134,7 @@ fn draw<DB: DrawingBackend>(
         .draw()
         .map_err(err)?;
     let mut base = vec![0.0; n as usize];
-    for (k, (name, values)) in c.series.iter().enumerate() {
+    for (k, (_, values)) in c.series.iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
         let below = base.clone();
         let series = Histogram::vertical(&chart)
@@ -142,26 +153,29 @@ fn draw<DB: DrawingBackend>(
                     .filter(|(_, v)| **v > 0.0)
                     .map(|(i, v)| (i as u32, base[i] + v)),
             );
-        chart
-            .draw_series(series)
-            .map_err(err)?
-            .label(name.clone())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+        chart.draw_series(series).map_err(err)?;
         for (i, v) in values.iter().enumerate() {
             if let Some(b) = base.get_mut(i) {
                 *b += v.max(0.0);
             }
         }
     }
-    if c.series.len() > 1 || c.series.first().is_some_and(|(n, _)| !n.is_empty()) {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font((FAMILY, 12))
-            .draw()
+    if legend {
+        // Top of the list is the top of the stack.
+        for (k, (name, _)) in c.series.iter().enumerate().rev() {
+            let row = (c.series.len() - 1 - k) as i32;
+            let y = 48 + row * 20;
+            let color = PALETTE[k % PALETTE.len()];
+            side.draw(&Rectangle::new([(4, y), (16, y + 12)], color.filled()))
+                .map_err(err)?;
+            let label: String = name.chars().take(30).collect();
+            side.draw(&Text::new(
+                label,
+                (22, y),
+                (FAMILY, 12).into_font().color(&BLACK),
+            ))
             .map_err(err)?;
+        }
     }
     root.present().map_err(err)?;
     Ok(())

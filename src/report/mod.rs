@@ -1,6 +1,615 @@
 /*!
-The weekly compliance report: assembled from the same code `analyze` and `stats` run, then written
-as self-contained HTML, Markdown with PNG charts, and JSON.
+The weekly compliance report: what an auditor attaches to the audit file.
+
+[`build`] assembles a [`Report`] from the code the other commands run (stats from [`crate::stats`],
+findings from [`crate::analyses::run_period`], tables from the analyses' own functions), so every
+figure equals what `stats` and `analyze` print for the same period. The writers only lay the
+report out: [`html`] (one self-contained file, charts as inline SVG), [`markdown`] (charts as PNG
+files beside it) and JSON (the [`Report`] itself, serialised).
+
+Everything that comes from the data is attacker-controlled text (usernames, details); the writers
+escape it for their format and the HTML forbids every network request with a Content-Security-Policy.
 */
 
 pub mod charts;
+pub mod html;
+pub mod markdown;
+mod tables;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::analyses::{self, Finding, Severity};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::filter::{Filter, list_lit};
+use crate::model::schema::cols;
+use crate::output::cell_json;
+use crate::stats::{self, DayRange, Period, TimeGap, TypeCount};
+use crate::store::Store;
+use crate::time::{NANOS_PER_DAY, date_of, format_timestamp};
+
+/// What to report on.
+#[derive(Debug, Clone)]
+pub struct ReportRequest<'a> {
+    /// Label of the period (`2026-W16`, or `2026-04-01 .. 2026-04-30`).
+    pub label: String,
+    pub from_ns: i64,
+    pub to_ns: i64,
+    pub config: &'a Config,
+    /// The config file used, if any (named and hashed in the provenance).
+    pub config_path: Option<&'a Path>,
+    /// The command that reproduces the report.
+    pub command: String,
+}
+
+/// A table for the report: column names and JSON cells.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+impl Table {
+    /// A table from a frame (times as ISO text, lists as arrays).
+    pub fn from_frame(df: &DataFrame) -> Result<Table> {
+        let columns = df
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let mut rows = Vec::with_capacity(df.height());
+        for i in 0..df.height() {
+            let mut row = Vec::with_capacity(df.width());
+            for c in df.columns() {
+                let v = c.get(i)?;
+                row.push(match v {
+                    AnyValue::Datetime(..) | AnyValue::Date(..) => crate::output::cell_text(&v)
+                        .map_or(serde_json::Value::Null, serde_json::Value::String),
+                    other => cell_json(&other, false),
+                });
+            }
+            rows.push(row);
+        }
+        Ok(Table { columns, rows })
+    }
+}
+
+/// The report period.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PeriodInfo {
+    pub label: String,
+    pub from: String,
+    pub to: String,
+    pub previous_from: String,
+    pub previous_to: String,
+}
+
+/// One source export that contributed to the period.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SourceRow {
+    pub path: String,
+    pub sha256: String,
+    pub format: String,
+    pub bytes: u64,
+    pub rows_read: u64,
+    pub stored: u64,
+    pub duplicates: u64,
+    pub quarantined: u64,
+    pub ingested_at: String,
+    pub first_event: Option<String>,
+    pub last_event: Option<String>,
+    /// Events of this file stored in the period.
+    pub events_in_period: u64,
+}
+
+/// Where the report's data came from, so a reviewer can reproduce it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Provenance {
+    pub store: String,
+    pub auditlens_version: String,
+    pub command: String,
+    pub config_file: Option<String>,
+    /// SHA-256 of the config file's bytes (of the defaults' text when no file was given).
+    pub config_sha256: String,
+    /// The effective configuration.
+    pub config: Config,
+    pub sources: Vec<SourceRow>,
+}
+
+/// Events of one category this period against the previous one.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CategoryChange {
+    pub category: String,
+    pub events: u64,
+    pub previous: u64,
+    pub change: i64,
+    /// `None` when the previous period had none.
+    pub change_pct: Option<f64>,
+}
+
+/// Data coverage of the period.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Coverage {
+    pub events: u64,
+    pub previous_events: u64,
+    pub first_event: Option<String>,
+    pub last_event: Option<String>,
+    pub files_ingested: u64,
+    pub empty_days: Vec<DayRange>,
+    pub uncovered: Vec<TimeGap>,
+    pub unknown_event_types: Vec<TypeCount>,
+    pub by_category: Vec<CategoryChange>,
+    /// Events per day and category (every day of the period).
+    pub per_day: Vec<stats::PeriodCounts>,
+}
+
+/// An event cited as evidence.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CitedEvent {
+    pub event_id: String,
+    pub timestamp: String,
+    pub event_type: String,
+    pub actor: Option<String>,
+    pub source: String,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub title: String,
+    pub generated_at: String,
+    pub period: PeriodInfo,
+    pub provenance: Provenance,
+    pub coverage: Coverage,
+    /// Findings per severity (every severity present, zero included).
+    pub findings_by_severity: BTreeMap<Severity, u64>,
+    pub findings_by_analysis: BTreeMap<String, u64>,
+    #[serde(serialize_with = "ser_findings")]
+    pub findings: Vec<Finding>,
+    pub case_actions: Table,
+    pub file_access: Table,
+    pub appendix: Vec<CitedEvent>,
+    pub analysis_failures: Vec<(String, String)>,
+}
+
+fn ser_findings<S: serde::Serializer>(f: &[Finding], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(f.iter().map(Finding::record))
+}
+
+/// Report sections fed by one analysis each, in reading order: (analysis, title, what it answers).
+pub const SECTIONS: &[(&str, &str, &str)] = &[
+    (
+        "support-user-activity",
+        "Code42 support user activity",
+        "What the vendor's support user did, inside or outside the access windows administrators opened, and the accounts it created.",
+    ),
+    (
+        "privilege-changes",
+        "Privilege-change ledger",
+        "Every change of roles, permissions, API-client credentials, identity providers, federation, SCIM, local authentication and support access, actor to subject.",
+    ),
+    (
+        "unusual-ips",
+        "Unusual IP addresses",
+        "Addresses new for an actor, outside the corporate networks, or shared by many actors.",
+    ),
+    (
+        "analyst-case-actions",
+        "Per-analyst case actions",
+        "What each security analyst did with cases and forensic searches, and bursts against their own and their peers' usual weeks.",
+    ),
+    (
+        "training-needs",
+        "Training needs",
+        "Changes undone by their own author soon after: a sign of inadvertent changes.",
+    ),
+    (
+        "file-access",
+        "File access",
+        "Downloads, ZIP files and restores: who, and how much.",
+    ),
+    (
+        "after-hours-admin",
+        "After-hours administration",
+        "Administrative changes outside business hours or on weekends.",
+    ),
+    (
+        "coverage-gaps",
+        "Coverage gaps",
+        "Days without events and time no export covered.",
+    ),
+];
+
+/// Assemble the report for a period.
+pub fn build(store: &Store, req: &ReportRequest<'_>) -> Result<Report> {
+    let len = req.to_ns - req.from_ns;
+    let (prev_from, prev_to) = (req.from_ns - len, req.from_ns);
+    let period_filter = Filter {
+        from_ns: Some(req.from_ns),
+        to_ns: Some(req.to_ns),
+        ..Filter::default()
+    };
+    let prev_filter = Filter {
+        from_ns: Some(prev_from),
+        to_ns: Some(prev_to),
+        ..Filter::default()
+    };
+    let current = stats::compute(store, &period_filter, Period::Day)?;
+    let previous = stats::compute(store, &prev_filter, Period::Day)?;
+
+    let run = analyses::run_period(
+        store,
+        req.config,
+        Some(req.from_ns),
+        Some(req.to_ns),
+        analyses::REGISTRY,
+    );
+    let mut by_sev: BTreeMap<Severity, u64> = [
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ]
+    .into_iter()
+    .map(|s| (s, 0))
+    .collect();
+    let mut by_analysis: BTreeMap<String, u64> = BTreeMap::new();
+    for f in &run.findings {
+        *by_sev.entry(f.severity).or_default() += 1;
+        *by_analysis.entry(f.analysis.to_owned()).or_default() += 1;
+    }
+
+    let coverage = coverage(store, req, &current, &previous)?;
+    let provenance = provenance(store, req)?;
+    let appendix = appendix(store, &run.findings)?;
+    let case_actions = tables::case_actions(store, req)?;
+    let file_access = tables::file_access(store, req)?;
+    Ok(Report {
+        title: format!("Code42 Audit Log compliance report, {}", req.label),
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        period: PeriodInfo {
+            label: req.label.clone(),
+            from: format_timestamp(req.from_ns),
+            to: format_timestamp(req.to_ns),
+            previous_from: format_timestamp(prev_from),
+            previous_to: format_timestamp(prev_to),
+        },
+        provenance,
+        coverage,
+        findings_by_severity: by_sev,
+        findings_by_analysis: by_analysis,
+        findings: run.findings,
+        case_actions,
+        file_access,
+        appendix,
+        analysis_failures: run
+            .failures
+            .into_iter()
+            .map(|(a, e)| (a.to_owned(), e))
+            .collect(),
+    })
+}
+
+fn coverage(
+    store: &Store,
+    req: &ReportRequest<'_>,
+    cur: &stats::Stats,
+    prev: &stats::Stats,
+) -> Result<Coverage> {
+    let total = |s: &stats::Stats, c: &str| {
+        s.periods
+            .iter()
+            .map(|p| p.by_category.get(c).copied().unwrap_or(0))
+            .sum::<u64>()
+    };
+    let mut categories: Vec<String> = cur.categories.clone();
+    for c in &prev.categories {
+        if !categories.contains(c) {
+            categories.push(c.clone());
+        }
+    }
+    let by_category = categories
+        .iter()
+        .map(|c| {
+            let (now, before) = (total(cur, c), total(prev, c));
+            CategoryChange {
+                category: c.clone(),
+                events: now,
+                previous: before,
+                change: now as i64 - before as i64,
+                change_pct: (before > 0).then(|| {
+                    ((now as f64 - before as f64) / before as f64 * 1000.0).round() / 10.0
+                }),
+            }
+        })
+        .collect();
+    // Every day of the period, including days without events (they are the gaps).
+    let mut per_day = Vec::new();
+    let mut day = req.from_ns.div_euclid(NANOS_PER_DAY);
+    while day * NANOS_PER_DAY < req.to_ns {
+        let label = date_of(day * NANOS_PER_DAY).to_string();
+        let found = cur.periods.iter().find(|p| p.period == label).cloned();
+        per_day.push(found.unwrap_or_else(|| stats::PeriodCounts {
+            period: label.clone(),
+            start: label,
+            total: 0,
+            by_category: cur.categories.iter().map(|c| (c.clone(), 0)).collect(),
+        }));
+        day += 1;
+    }
+    let files_ingested = sources_in_period(store, req).len() as u64;
+    Ok(Coverage {
+        events: cur.total_events,
+        previous_events: prev.total_events,
+        first_event: cur.first_event.clone(),
+        last_event: cur.last_event.clone(),
+        files_ingested,
+        empty_days: cur.empty_days.clone(),
+        uncovered: cur.uncovered.clone(),
+        unknown_event_types: cur.unknown_event_types.clone(),
+        by_category,
+        per_day,
+    })
+}
+
+/// Sources with events in the period: their stored parts fall in it, or their time range overlaps it.
+fn sources_in_period<'a>(
+    store: &'a Store,
+    req: &ReportRequest<'_>,
+) -> Vec<(&'a crate::store::SourceFile, u64)> {
+    let m = store.manifest();
+    m.sources
+        .iter()
+        .filter_map(|s| {
+            let stored: u64 = m
+                .parts
+                .iter()
+                .filter(|p| p.source_sha256 == s.sha256 && p.max_ns >= req.from_ns && p.min_ns < req.to_ns)
+                .map(|p| p.rows)
+                .sum();
+            let overlaps = matches!((s.first_event_ns, s.last_event_ns), (Some(a), Some(b)) if b >= req.from_ns && a < req.to_ns);
+            (stored > 0 || overlaps).then_some((s, stored))
+        })
+        .collect()
+}
+
+fn provenance(store: &Store, req: &ReportRequest<'_>) -> Result<Provenance> {
+    let config_bytes = match req.config_path {
+        Some(p) => std::fs::read(p).map_err(|e| Error::io(p, e))?,
+        None => crate::config::EXAMPLE.as_bytes().to_vec(),
+    };
+    let sha = Sha256::digest(&config_bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let sources = sources_in_period(store, req)
+        .into_iter()
+        .map(|(s, n)| SourceRow {
+            path: s.path.clone(),
+            sha256: s.sha256.clone(),
+            format: s.format.clone(),
+            bytes: s.bytes,
+            rows_read: s.rows_read,
+            stored: s.stored,
+            duplicates: s.duplicates,
+            quarantined: s.quarantined,
+            ingested_at: s.ingested_at.clone(),
+            first_event: s.first_event_ns.map(format_timestamp),
+            last_event: s.last_event_ns.map(format_timestamp),
+            events_in_period: n,
+        })
+        .collect();
+    Ok(Provenance {
+        store: store.root().display().to_string(),
+        auditlens_version: env!("CARGO_PKG_VERSION").to_owned(),
+        command: req.command.clone(),
+        config_file: req.config_path.map(|p| p.display().to_string()),
+        config_sha256: sha,
+        config: req.config.clone(),
+        sources,
+    })
+}
+
+/// Every event id cited by a finding, with what it was.
+fn appendix(store: &Store, findings: &[Finding]) -> Result<Vec<CitedEvent>> {
+    let ids: BTreeSet<&str> = findings
+        .iter()
+        .flat_map(|f| f.event_ids.iter().map(String::as_str))
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+    let df = store
+        .scan(None)?
+        .filter(col(cols::EVENT_ID).is_in(list_lit(&list), false))
+        .select([
+            col(cols::EVENT_ID),
+            col(cols::TIMESTAMP_NS),
+            col(cols::EVENT_LABEL),
+            col(cols::ACTOR_NAME),
+            col(cols::SOURCE_FILE),
+            col(cols::SOURCE_LINE),
+        ])
+        .sort(
+            [cols::TIMESTAMP_NS, cols::EVENT_ID],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    let id = df.column(cols::EVENT_ID)?.str()?;
+    let ts = df.column(cols::TIMESTAMP_NS)?.i64()?;
+    let label = df.column(cols::EVENT_LABEL)?.str()?;
+    let actor = df.column(cols::ACTOR_NAME)?.str()?;
+    let file = df.column(cols::SOURCE_FILE)?.str()?;
+    let line = df.column(cols::SOURCE_LINE)?.u64()?;
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let Some(event_id) = id.get(i) else { continue };
+        if !seen.insert(event_id) {
+            continue;
+        }
+        out.push(CitedEvent {
+            event_id: event_id.to_owned(),
+            timestamp: ts.get(i).map(format_timestamp).unwrap_or_default(),
+            event_type: label.get(i).unwrap_or_default().to_owned(),
+            actor: actor.get(i).map(str::to_owned),
+            source: format!(
+                "{}:{}",
+                file.get(i).unwrap_or_default(),
+                line.get(i).unwrap_or_default()
+            ),
+        });
+    }
+    Ok(out)
+}
+
+/// The findings of one analysis.
+pub fn findings_of<'a>(r: &'a Report, analysis: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
+    r.findings.iter().filter(move |f| f.analysis == analysis)
+}
+
+/// A chart of the report with the file stem it is saved under.
+pub struct NamedChart {
+    pub slug: &'static str,
+    pub chart: charts::BarChart,
+}
+
+/// The report's charts, from the report's own figures.
+pub fn chart_specs(r: &Report) -> Vec<NamedChart> {
+    let days: Vec<String> = r
+        .coverage
+        .per_day
+        .iter()
+        .map(|d| d.period.get(5..).unwrap_or(&d.period).to_owned())
+        .collect();
+    let per_day = charts::BarChart {
+        title: format!("Events per day by category, {}", r.period.label),
+        x_desc: "day (UTC)".into(),
+        y_desc: "events".into(),
+        x_labels: days.clone(),
+        series: r
+            .coverage
+            .by_category
+            .iter()
+            .filter(|c| c.events > 0)
+            .map(|c| {
+                let v = r
+                    .coverage
+                    .per_day
+                    .iter()
+                    .map(|d| d.by_category.get(&c.category).copied().unwrap_or(0) as f64)
+                    .collect();
+                (c.category.clone(), v)
+            })
+            .collect(),
+    };
+    let findings_per_day = |analysis: &str, title: String, y: &str| {
+        let mut series = Vec::new();
+        for sev in [
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Info,
+        ] {
+            let v: Vec<f64> = r
+                .coverage
+                .per_day
+                .iter()
+                .map(|d| {
+                    findings_of(r, analysis)
+                        .filter(|f| {
+                            f.severity == sev && date_of(f.last_seen_ns).to_string() == d.period
+                        })
+                        .count() as f64
+                })
+                .collect();
+            if v.iter().any(|x| *x > 0.0) {
+                series.push((sev.as_str().to_owned(), v));
+            }
+        }
+        charts::BarChart {
+            title,
+            x_desc: "day (UTC)".into(),
+            y_desc: y.into(),
+            x_labels: days.clone(),
+            series,
+        }
+    };
+    let mut out = vec![NamedChart {
+        slug: "events-per-day",
+        chart: per_day,
+    }];
+    if let Some(c) = tables::case_actions_chart(&r.case_actions) {
+        out.push(NamedChart {
+            slug: "case-actions",
+            chart: c,
+        });
+    }
+    out.push(NamedChart {
+        slug: "privilege-changes",
+        chart: findings_per_day(
+            "privilege-changes",
+            "Privilege changes per day, by severity".into(),
+            "changes",
+        ),
+    });
+    out.push(NamedChart {
+        slug: "unusual-ips",
+        chart: findings_per_day(
+            "unusual-ips",
+            "New or outside IP addresses per day, by severity".into(),
+            "findings",
+        ),
+    });
+    out
+}
+
+/// Output formats of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Html,
+    Md,
+    Json,
+}
+
+/// Write the report into `dir` in each format; returns the files written.
+pub fn write_all(
+    r: &Report,
+    dir: &Path,
+    formats: &[ReportFormat],
+) -> Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut written = Vec::new();
+    for f in formats {
+        match f {
+            ReportFormat::Html => {
+                let p = dir.join("report.html");
+                std::fs::write(&p, html::render(r)?).map_err(|e| Error::io(&p, e))?;
+                written.push(p);
+            }
+            ReportFormat::Md => {
+                written.extend(markdown::write(r, dir)?);
+                written.push(dir.join("report.md"));
+            }
+            ReportFormat::Json => {
+                let p = dir.join("report.json");
+                let text = serde_json::to_vec_pretty(r).map_err(|e| Error::Usage(e.to_string()))?;
+                std::fs::write(&p, text).map_err(|e| Error::io(&p, e))?;
+                written.push(p);
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// The default period: the ISO week of the newest stored event.
+pub fn default_week(store: &Store) -> Option<String> {
+    let last = store.manifest().parts.iter().map(|p| p.max_ns).max()?;
+    Some(crate::filter::iso_week_label(date_of(last)))
+}

@@ -8,6 +8,7 @@ mod ips_and_cases;
 mod planted;
 mod privilege;
 mod query;
+mod report;
 mod scale;
 mod support;
 mod training_and_files;

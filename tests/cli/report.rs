@@ -1,0 +1,319 @@
+//! `report`: the weekly compliance report in HTML, Markdown and JSON; its figures equal `analyze`
+//! and `stats` for the same week; data from the export is text, never markup; the JSON is guarded
+//! by a golden file.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::*;
+
+const WEEK: &str = "2026-W16";
+
+/// A realistic store: a generated month of events plus a hostile username in the report week.
+fn realistic_store(dir: &Path) -> PathBuf {
+    let month = dir.join("month.csv");
+    auditlens()
+        .args(["generate", "--events", "6000", "--seed", "5", "--out"])
+        .arg(&month)
+        .assert()
+        .success();
+    let hostile = dir.join("hostile.csv");
+    std::fs::write(
+        &hostile,
+        "Date observed,Username,User type,Event type,IP address,Affected user,Details\n\
+         2026-04-15T22:30:00Z,<script>alert(1)</script>@x.com,User,User roles assigned,192.0.2.9,\"<img src=x onerror=alert(2)>\",\"{\"\"role\"\":\"\"<b>Admin</b>\"\"}\"\n",
+    )
+    .unwrap();
+    let store = dir.join("store");
+    let (v, code) = ingest_json(&store, &[&month, &hostile], &[]);
+    assert_eq!(code, 0, "{v}");
+    store
+}
+
+fn report(store: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
+    auditlens()
+        .args(["report", "--week", WEEK, "--store"])
+        .arg(store)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("wrote "));
+    std::fs::read(out.join("report.json"))
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+fn report_figures_equal_analyze_and_stats_and_data_is_never_markup() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = realistic_store(dir.path());
+    let out = dir.path().join("report");
+    let r = report(&store, &out, &[]);
+
+    // Findings: the same as `analyze` for the week.
+    let a = auditlens()
+        .args(["analyze", "--week", WEEK, "--format", "json", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(a.status.success());
+    let analyzed: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    let key = |f: &serde_json::Value| {
+        format!(
+            "{}|{}|{}|{}|{}",
+            f["analysis"], f["severity"], f["actor"], f["first_seen"], f["summary"]
+        )
+    };
+    let mut x: Vec<String> = analyzed.as_array().unwrap().iter().map(key).collect();
+    let mut y: Vec<String> = r["findings"].as_array().unwrap().iter().map(key).collect();
+    x.sort();
+    y.sort();
+    assert!(!x.is_empty());
+    assert_eq!(x, y, "report findings differ from analyze");
+    for (sev, n) in r["findings_by_severity"].as_object().unwrap() {
+        let count = analyzed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] == sev.as_str())
+            .count();
+        assert_eq!(n.as_u64().unwrap() as usize, count, "{sev}");
+    }
+
+    // Coverage: the same as `stats` for the week.
+    let s = auditlens()
+        .args([
+            "stats", "--week", WEEK, "--by", "day", "--format", "json", "--store",
+        ])
+        .arg(&store)
+        .output()
+        .unwrap();
+    let stats: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    assert_eq!(r["coverage"]["events"], stats["total_events"]);
+    assert_eq!(r["coverage"]["first_event"], stats["first_event"]);
+    for c in r["coverage"]["by_category"].as_array().unwrap() {
+        let name = c["category"].as_str().unwrap();
+        let from_stats: u64 = stats["periods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["by_category"][name].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(c["events"].as_u64().unwrap(), from_stats, "{name}");
+    }
+    // The previous week's figures are the previous week's stats.
+    let s = auditlens()
+        .args(["stats", "--week", "2026-W15", "--format", "json", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    let prev: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    assert_eq!(r["coverage"]["previous_events"], prev["total_events"]);
+
+    // Provenance names the exports with their SHA-256 and the config.
+    let sources = r["provenance"]["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 2);
+    assert!(
+        sources
+            .iter()
+            .all(|s| s["sha256"].as_str().unwrap().len() == 64)
+    );
+    assert!(
+        r["provenance"]["command"]
+            .as_str()
+            .unwrap()
+            .contains("--week 2026-W16")
+    );
+
+    // Every cited event is in the appendix.
+    let cited: std::collections::BTreeSet<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            f["event_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i.as_str().unwrap())
+        })
+        .collect();
+    let appendix: std::collections::BTreeSet<&str> = r["appendix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(cited, appendix);
+
+    // HTML: self-contained, every chart inline, the hostile username as text.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Content-Security-Policy"));
+    assert_eq!(html.matches("<svg").count(), 4, "four inline charts");
+    assert!(!html.contains("<script"), "no script element at all");
+    assert!(!html.contains("<img"), "no markup from the data");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;@x.com"));
+    assert!(html.contains("&lt;img src=x onerror=alert(2)&gt;"));
+    for attr in ["src=\"http", "href=\"http", "url(http", "@import"] {
+        assert!(!html.contains(attr), "external reference {attr}");
+    }
+    // Markdown: charts as PNG files beside it, the payload escaped.
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for chart in [
+        "events-per-day",
+        "case-actions",
+        "privilege-changes",
+        "unusual-ips",
+    ] {
+        assert!(md.contains(&format!("](charts/{chart}.png)")), "{chart}");
+        let png = std::fs::read(out.join("charts").join(format!("{chart}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{chart}");
+    }
+    assert!(
+        md.contains("&lt;script&gt;alert\\(1\\)&lt;/script&gt;@x.com"),
+        "the payload is escaped text"
+    );
+    assert!(!md.contains("<script"));
+    // Findings are saved for notebooks.
+    assert!(store.join("findings/findings.parquet").exists());
+}
+
+#[test]
+fn report_opens_in_headless_chromium_without_network_requests() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    let Some(chromium) = chromium else {
+        // .ci/run installs Chromium; a developer machine without it skips this one check.
+        eprintln!("SKIPPED: no Chromium at /usr/bin/chromium (apt-get install chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = realistic_store(dir.path());
+    let out = dir.path().join("report");
+    report(&store, &out, &["--format", "html"]);
+    let netlog = dir.path().join("netlog.json");
+    let page = format!("file://{}", out.join("report.html").display());
+    let result = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--disable-extensions",
+            "--enable-logging=stderr",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--log-net-log={}", netlog.display()))
+        .args(["--dump-dom", &page])
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let dom = String::from_utf8_lossy(&result.stdout);
+    assert_eq!(
+        dom.matches("<svg").count(),
+        4,
+        "the charts render in the page"
+    );
+    assert!(dom.contains("Findings by severity"));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        !stderr.contains("Refused to"),
+        "the page broke its own Content-Security-Policy: {stderr}"
+    );
+    // The net log records every request the browser made. Chromium's own housekeeping requests
+    // have no initiating origin ("not an origin"); anything the page asked for would name its
+    // origin (the opaque "null" of a file:// page).
+    let log: serde_json::Value = serde_json::from_slice(&std::fs::read(&netlog).unwrap()).unwrap();
+    let urls: Vec<String> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            let p = &e["params"];
+            let url = p["url"].as_str()?;
+            let initiator = p["initiator"].as_str()?;
+            (initiator != "not an origin" && !url.starts_with("file:") && !url.starts_with("data:"))
+                .then(|| url.to_owned())
+        })
+        .collect();
+    assert!(urls.is_empty(), "network requests: {urls:?}");
+}
+
+/// Masks what changes between runs (times of generation and ingest, temporary paths).
+fn normalise(mut v: serde_json::Value, root: &str) -> serde_json::Value {
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let clean = |s: &str| s.replace(root, "<dir>").replace(repo, "<repo>");
+    v["generated_at"] = "<generated>".into();
+    let cfg = clean(v["provenance"]["config_file"].as_str().unwrap_or_default());
+    v["provenance"]["config_file"] = cfg.into();
+    v["provenance"]["store"] = "<store>".into();
+    v["provenance"]["auditlens_version"] = "<version>".into();
+    let cmd = v["provenance"]["command"]
+        .as_str()
+        .unwrap()
+        .replace(root, "<dir>");
+    v["provenance"]["command"] = cmd.into();
+    for s in v["provenance"]["sources"].as_array_mut().unwrap() {
+        s["ingested_at"] = "<ingested>".into();
+        let p = clean(s["path"].as_str().unwrap());
+        s["path"] = p.into();
+    }
+    for e in v["appendix"].as_array_mut().unwrap() {
+        let p = clean(e["source"].as_str().unwrap());
+        e["source"] = p.into();
+    }
+    v
+}
+
+#[test]
+fn report_json_matches_the_golden_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let (_, code) = ingest_json(&store, &[&fixture("console.csv"), &fixture("api.csv")], &[]);
+    assert_eq!(code, 0);
+    let cfg = dir.path().join("auditlens.toml");
+    std::fs::write(
+        &cfg,
+        "allowlist = [\"203.0.113.0/24\", \"198.51.100.0/24\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("report");
+    let r = report(
+        &store,
+        &out,
+        &["--config", cfg.to_str().unwrap(), "--format", "json"],
+    );
+    let root = dir.path().to_str().unwrap();
+    let got = normalise(r, root);
+    let golden =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/report-fixtures-2026-W16.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(&golden, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
+    }
+    let want: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&golden).unwrap_or_default()).unwrap_or_else(|_| {
+            panic!(
+                "missing {}; run with UPDATE_GOLDEN=1 once and review it",
+                golden.display()
+            )
+        });
+    assert_eq!(
+        got, want,
+        "report JSON changed; if intended, rerun with UPDATE_GOLDEN=1 and review the diff"
+    );
+}
