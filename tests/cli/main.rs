@@ -6,6 +6,7 @@ mod hardening;
 mod ingest;
 mod ips_and_cases;
 mod planted;
+mod planted_scale;
 mod privilege;
 mod query;
 mod report;
