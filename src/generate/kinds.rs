@@ -764,13 +764,13 @@ pub const DETAIL_KEYS: &[&str] = &[
     "resultCount",
     "fileName",
     "filePath",
-    "sizeInBytes",
+    "fileSize",
     "fileCount",
     "errorMessage",
     "path",
     "deviceId",
     "restoreId",
-    "totalBytes",
+    "bytes",
     "alertId",
     "previousState",
     "newState",
@@ -1016,7 +1016,7 @@ pub fn build<'a>(
                     Val::Str("IO error: connection reset by peer, retry later"),
                 ));
             } else {
-                d.push(("sizeInBytes", Val::Int(rng.range(200, 80_000_000) as i64)));
+                d.push(("fileSize", Val::Int(rng.range(200, 80_000_000) as i64)));
             }
         }
         Body::Zip => {
@@ -1043,7 +1043,7 @@ pub fn build<'a>(
             if body == Body::RestoreEnded {
                 d.push(("success", Val::Bool(rng.chance(0.97))));
                 d.push((
-                    "totalBytes",
+                    "bytes",
                     Val::Int(files * rng.range(2_000, 3_000_000) as i64),
                 ));
             }
