@@ -573,7 +573,7 @@ fn shared_address(b: &mut Builder<'_>, r: &Roles) {
         "unusual-ips",
         Severity::Medium,
         String::new(),
-        format!("six users signed in from {shared_ip} within 25 minutes"),
+        format!("six users signed in from {shared_ip} within 20 minutes"),
         logins,
     );
 }
