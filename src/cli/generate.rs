@@ -1,7 +1,8 @@
 /*!
 `auditlens generate`: write a synthetic Code42 Audit Log export (for tests, benchmarks and demos).
 A thin wrapper over [`crate::generate`]: it parses options, opens the output (stdout, a file, or a
-gzip file for a `.gz` name) and reports what was written on stderr.
+gzip file for a `.gz` name), writes the planted cases' manifest when asked, and reports what was
+written on stderr.
 */
 
 use std::fs::File;
@@ -48,6 +49,16 @@ pub struct Args {
     /// Output file; `-` writes to stdout; a name ending in `.gz` is gzip-compressed.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+
+    /// Add the planted cases: a fixed set of scenes every analysis must report above low, in the
+    /// first week starting 14 days or more after --start (2026-W16 by default).
+    #[arg(long)]
+    pub plant: bool,
+
+    /// Write the planted cases as JSON to FILE: name, analysis, least severity, actor, week and
+    /// the events (timestamp as written, event type, actor) that must be among the evidence.
+    #[arg(long, value_name = "FILE", requires = "plant")]
+    pub plant_manifest: Option<PathBuf>,
 }
 
 impl Args {
@@ -67,6 +78,8 @@ impl Args {
             days: self.days,
             format: self.format,
             newest_first,
+            plant: self.plant,
+            window: None,
         }
     }
 }
@@ -102,8 +115,19 @@ pub fn run(args: &Args) -> Result<()> {
             s
         }
     };
+    if let Some(path) = &args.plant_manifest {
+        write_manifest(path, &summary)?;
+    }
     report(&opts, &summary, args);
     Ok(())
+}
+
+/// Write the planted cases as pretty JSON.
+fn write_manifest(path: &std::path::Path, summary: &GenSummary) -> Result<()> {
+    let mut text = serde_json::to_vec_pretty(&summary.planted)
+        .map_err(|e| Error::io(path, io::Error::other(e)))?;
+    text.push(b'\n');
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
 }
 
 fn report(opts: &GenOptions, s: &GenSummary, args: &Args) {
@@ -116,8 +140,17 @@ fn report(opts: &GenOptions, s: &GenSummary, args: &Args) {
     } else {
         args.out.display().to_string()
     };
+    let planted = if s.planted.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", {} planted cases with {} events",
+            s.planted.len(),
+            s.planted.iter().map(|c| c.events.len()).sum::<usize>()
+        )
+    };
     eprintln!(
-        "wrote {} {} events ({} order{range}) to {target}",
+        "wrote {} {} events ({} order{range}{planted}) to {target}",
         s.events,
         opts.format.name(),
         if opts.newest_first {

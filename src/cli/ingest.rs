@@ -54,7 +54,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     })
 }
 
-fn print_text(out: &mut impl Write, r: &IngestReport) -> std::io::Result<()> {
+/// The accounting as `auditlens ingest` prints it (the demo prints it too).
+pub(super) fn print_text(out: &mut impl Write, r: &IngestReport) -> std::io::Result<()> {
     let w = r.files.iter().map(|f| f.path.len()).max().unwrap_or(0);
     for f in &r.files {
         let counts = format!(

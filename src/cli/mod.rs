@@ -5,6 +5,7 @@ them holds domain logic.
 */
 
 mod analyze;
+mod demo;
 mod event_types;
 mod filter_args;
 mod generate;
@@ -55,6 +56,9 @@ pub enum Command {
     EventTypes(event_types::Args),
     /// Write a realistic synthetic export (any layout) for trials and benchmarks.
     Generate(generate::Args),
+    /// Generate a realistic sample with planted cases, ingest it and write its report; prints
+    /// where to open it.
+    Demo(demo::Args),
 }
 
 /// The store location option every store-reading command shares.
@@ -86,6 +90,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Quarantine(args) => quarantine::run(&args),
         Command::EventTypes(args) => event_types::run(&args),
         Command::Generate(args) => generate::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => {
+            limit_polars_threads();
+            demo::run(&args)
+        }
     }
 }
 

@@ -55,6 +55,8 @@ pub struct Event<'a> {
     pub agent: Option<&'a str>,
     pub affected: Option<&'a Person>,
     pub details: Vec<(&'static str, Val<'a>)>,
+    /// The planted event this is (index into the plant's events), `None` for the background.
+    pub planted: Option<u32>,
 }
 
 /// Who performs an event type.
@@ -64,11 +66,12 @@ pub enum Who {
     Staff,
     Analyst,
     Admin,
-    /// Analysts mostly, sometimes an API client.
+    /// Analysts mostly, sometimes an API client (a SOAR integration).
     AnalystOrApi,
     /// The SCIM provisioning actor mostly, sometimes an admin.
     Scim,
-    /// Only inside scripted scenes (support access windows); never drawn at random.
+    /// Only inside scripted scenes (support access windows, case clean-ups, planted cases); never
+    /// drawn at random.
     Scripted,
 }
 
@@ -108,7 +111,7 @@ pub enum Body {
     Idp(Change),
     Scim(Change),
     User(UserOp),
-    Role,
+    Role(Grant),
     CloudAlias,
     Departing(WatchOp),
     HighRisk(WatchOp),
@@ -138,8 +141,20 @@ pub enum ApiOp {
     Deleted,
     Description,
     Name,
-    Permission,
+    PermissionAssigned,
+    PermissionRevoked,
     SecretReset,
+}
+
+/// Whether a role or permission change gives access or takes it away.
+///
+/// Background grants and revocations act on disjoint subjects (see [`build`]): an undo within a
+/// day is a temporary escalation to the privilege analysis, which the background must not contain
+/// by chance; the scripted and planted scenes that want one make it explicitly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    Given,
+    Taken,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,18 +245,18 @@ pub static SPECS: &[Spec] = &[
     then(
         spec("alert_rule_created", 0.8, Admin, B::Rule(RuleOp::Created)),
         "alert_rule_deleted",
-        0.05,
+        0.02,
     ),
     spec("alert_rule_deleted", 0.3, Admin, B::Rule(RuleOp::Deleted)),
     then(
-        spec("alert_rule_disabled", 0.8, Admin, B::Rule(RuleOp::Toggled)),
+        spec("alert_rule_disabled", 0.3, Admin, B::Rule(RuleOp::Toggled)),
         "alert_rule_enabled",
-        0.3,
+        0.1,
     ),
     spec("alert_rule_edited", 2.5, Admin, B::Rule(RuleOp::Edited)),
-    spec("alert_rule_enabled", 0.6, Admin, B::Rule(RuleOp::Toggled)),
+    spec("alert_rule_enabled", 0.2, Admin, B::Rule(RuleOp::Toggled)),
     sys(
-        spec("alert_state_changed", 110.0, AnalystOrApi, B::AlertState),
+        spec("alert_state_changed", 130.0, AnalystOrApi, B::AlertState),
         0.04,
     ),
     spec(
@@ -258,7 +273,7 @@ pub static SPECS: &[Spec] = &[
             B::Rule(RuleOp::Users),
         ),
         "users_removed_from_alert_rule",
-        0.1,
+        0.02,
     ),
     spec(
         "users_removed_from_alert_rule",
@@ -272,15 +287,11 @@ pub static SPECS: &[Spec] = &[
         Admin,
         B::Rule(RuleOp::Watchlist),
     ),
-    then(
-        spec(
-            "api_client_created",
-            0.2,
-            Admin,
-            B::ApiClient(ApiOp::Created),
-        ),
-        "api_client_deleted",
-        0.1,
+    spec(
+        "api_client_created",
+        0.2,
+        Admin,
+        B::ApiClient(ApiOp::Created),
     ),
     spec(
         "api_client_deleted",
@@ -300,21 +311,17 @@ pub static SPECS: &[Spec] = &[
         Admin,
         B::ApiClient(ApiOp::Name),
     ),
-    then(
-        spec(
-            "api_client_permissions_assigned",
-            0.3,
-            Admin,
-            B::ApiClient(ApiOp::Permission),
-        ),
-        "api_client_permissions_revoked",
-        0.1,
+    spec(
+        "api_client_permissions_assigned",
+        0.3,
+        Admin,
+        B::ApiClient(ApiOp::PermissionAssigned),
     ),
     spec(
         "api_client_permissions_revoked",
         0.2,
         Admin,
-        B::ApiClient(ApiOp::Permission),
+        B::ApiClient(ApiOp::PermissionRevoked),
     ),
     spec(
         "api_client_secret_reset",
@@ -330,12 +337,8 @@ pub static SPECS: &[Spec] = &[
         B::Case(CaseOp::Assignee),
     ),
     spec("case_closed", 7.0, Analyst, B::Case(CaseOp::Closed)),
-    then(
-        spec("case_created", 10.0, Analyst, B::Case(CaseOp::Created)),
-        "case_deleted",
-        0.02,
-    ),
-    spec("case_deleted", 0.3, Analyst, B::Case(CaseOp::Deleted)),
+    spec("case_created", 10.0, Analyst, B::Case(CaseOp::Created)),
+    spec("case_deleted", 0.0, Scripted, B::Case(CaseOp::Deleted)),
     spec("case_exported", 5.0, Analyst, B::Case(CaseOp::Exported)),
     then(
         spec(
@@ -345,7 +348,7 @@ pub static SPECS: &[Spec] = &[
             B::Case(CaseOp::FileEvent),
         ),
         "case_file_event_removed",
-        0.04,
+        0.004,
     ),
     spec(
         "case_file_event_removed",
@@ -368,7 +371,7 @@ pub static SPECS: &[Spec] = &[
             B::DataPref("accountName", Change::Added),
         ),
         "account_name_deleted",
-        0.05,
+        0.02,
     ),
     spec(
         "account_name_changed",
@@ -390,7 +393,7 @@ pub static SPECS: &[Spec] = &[
             B::DataPref("domain", Change::Added),
         ),
         "domain_deleted",
-        0.05,
+        0.02,
     ),
     spec(
         "domain_changed",
@@ -412,7 +415,7 @@ pub static SPECS: &[Spec] = &[
             B::DataPref("ipAddress", Change::Added),
         ),
         "ip_address_deleted",
-        0.05,
+        0.02,
     ),
     spec(
         "ip_address_changed",
@@ -434,7 +437,7 @@ pub static SPECS: &[Spec] = &[
             B::DataPref("workspaceName", Change::Added),
         ),
         "slack_workspace_deleted",
-        0.05,
+        0.02,
     ),
     spec(
         "slack_workspace_changed",
@@ -475,16 +478,12 @@ pub static SPECS: &[Spec] = &[
         0.95,
     ),
     spec("zip_file_downloaded", 12.0, Analyst, B::Zip),
-    spec("search_issued", 170.0, AnalystOrApi, B::Search),
-    then(
-        spec(
-            "federation_created",
-            0.04,
-            Admin,
-            B::Federation(Change::Added),
-        ),
-        "federation_deleted",
-        0.1,
+    spec("search_issued", 90.0, Analyst, B::Search),
+    spec(
+        "federation_created",
+        0.04,
+        Admin,
+        B::Federation(Change::Added),
     ),
     spec(
         "federation_deleted",
@@ -504,15 +503,11 @@ pub static SPECS: &[Spec] = &[
         Admin,
         B::Federation(Change::Changed),
     ),
-    then(
-        spec(
-            "identity_provider_assigned_to_org",
-            0.03,
-            Admin,
-            B::Idp(Change::Assigned),
-        ),
-        "identity_provider_removed_from_org",
-        0.1,
+    spec(
+        "identity_provider_assigned_to_org",
+        0.03,
+        Admin,
+        B::Idp(Change::Assigned),
     ),
     spec(
         "identity_provider_created",
@@ -574,7 +569,7 @@ pub static SPECS: &[Spec] = &[
         then(
             spec("user_deactivated", 2.0, Scim, B::User(UserOp::Deactivated)),
             "user_activated",
-            0.05,
+            0.005,
         ),
         0.1,
     ),
@@ -601,12 +596,8 @@ pub static SPECS: &[Spec] = &[
         B::User(UserOp::LocalAuth),
     ),
     spec("name_change", 0.5, Scim, B::User(UserOp::Name)),
-    then(
-        spec("user_roles_assigned", 3.0, Admin, B::Role),
-        "user_roles_revoked",
-        0.1,
-    ),
-    spec("user_roles_revoked", 1.5, Admin, B::Role),
+    spec("user_roles_assigned", 3.0, Admin, B::Role(Grant::Given)),
+    spec("user_roles_revoked", 1.5, Admin, B::Role(Grant::Taken)),
     spec("username_change", 0.3, Admin, B::User(UserOp::Username)),
     then(
         spec(
@@ -616,7 +607,7 @@ pub static SPECS: &[Spec] = &[
             B::CloudAlias,
         ),
         "risk_profile_cloud_alias_removed",
-        0.03,
+        0.005,
     ),
     spec(
         "risk_profile_cloud_alias_removed",
@@ -656,7 +647,7 @@ pub static SPECS: &[Spec] = &[
             B::WatchDef("department"),
         ),
         "department_removed_from_watchlist_definition",
-        0.05,
+        0.02,
     ),
     spec(
         "department_removed_from_watchlist_definition",
@@ -741,7 +732,7 @@ pub static SPECS: &[Spec] = &[
             B::WatchUser,
         ),
         "user_removed_from_watchlist_membership",
-        0.03,
+        0.005,
     ),
     spec(
         "user_removed_from_watchlist_membership",
@@ -773,13 +764,13 @@ pub const DETAIL_KEYS: &[&str] = &[
     "resultCount",
     "fileName",
     "filePath",
-    "sizeInBytes",
+    "fileSize",
     "fileCount",
     "errorMessage",
     "path",
     "deviceId",
     "restoreId",
-    "totalBytes",
+    "bytes",
     "alertId",
     "previousState",
     "newState",
@@ -905,7 +896,7 @@ const GROUPS: &[&str] = &[
     "M&A project team",
     "Interns 2026",
 ];
-const ROLES: &[&str] = &[
+pub const ROLES: &[&str] = &[
     "Customer Cloud Admin",
     "Security Administrator",
     "Insider Risk Analyst",
@@ -914,6 +905,18 @@ const ROLES: &[&str] = &[
     "Alert Emails",
     "Desktop User",
     "Audit Log Viewer",
+];
+/// The permissions background grants give (read scopes) and revocations take (write scopes).
+const GRANTED_PERMISSIONS: &[&str] = &[
+    "Alerts Read",
+    "Audit Log Read",
+    "File Events Read",
+    "Users Read",
+];
+const REVOKED_PERMISSIONS: &[&str] = &[
+    "Alerts Read/Write",
+    "Cases Read/Write",
+    "Watchlists Read/Write",
 ];
 const PERMISSIONS: &[&str] = &[
     "Alerts Read",
@@ -1013,7 +1016,7 @@ pub fn build<'a>(
                     Val::Str("IO error: connection reset by peer, retry later"),
                 ));
             } else {
-                d.push(("sizeInBytes", Val::Int(rng.range(200, 80_000_000) as i64)));
+                d.push(("fileSize", Val::Int(rng.range(200, 80_000_000) as i64)));
             }
         }
         Body::Zip => {
@@ -1040,7 +1043,7 @@ pub fn build<'a>(
             if body == Body::RestoreEnded {
                 d.push(("success", Val::Bool(rng.chance(0.97))));
                 d.push((
-                    "totalBytes",
+                    "bytes",
                     Val::Int(files * rng.range(2_000, 3_000_000) as i64),
                 ));
             }
@@ -1126,7 +1129,15 @@ pub fn build<'a>(
                     d.push(("previousName", Val::Str("SIEM export")));
                     d.push(("newName", Val::Str("SIEM export (prod)")));
                 }
-                ApiOp::Permission => d.push(("permission", Val::Str(s.choose(PERMISSIONS)))),
+                ApiOp::PermissionAssigned | ApiOp::PermissionRevoked => {
+                    // Integrations gain read scopes and lose write scopes (least privilege): the
+                    // two never meet on one client and permission, so no grant is undone by chance.
+                    let pool = match subject_body {
+                        Body::ApiClient(ApiOp::PermissionRevoked) => REVOKED_PERMISSIONS,
+                        _ => GRANTED_PERMISSIONS,
+                    };
+                    d.push(("permission", Val::Str(s.choose(pool))));
+                }
                 ApiOp::Deleted | ApiOp::SecretReset => {}
             }
         }
@@ -1279,8 +1290,18 @@ pub fn build<'a>(
                 UserOp::Activated | UserOp::Registered | UserOp::Deactivated => {}
             }
         }
-        Body::Role => {
-            ev.affected = Some(staff(s));
+        Body::Role(_) => {
+            // Roles are granted to people joining a team and revoked from people leaving one:
+            // two disjoint halves of the staff, so a revocation never undoes a recent grant by
+            // chance (an undo is a follow-up on the same subject). Nobody changes their own roles.
+            let half = usize::from(subject_body == Body::Role(Grant::Taken));
+            let slots = (org.staff.len() + 1 - half) / 2;
+            let mut k = s.index(slots);
+            let actor = ev.actor.map(|a| a.id.as_str());
+            if actor == Some(org.people[org.staff[2 * k + half]].id.as_str()) {
+                k = (k + 1) % slots;
+            }
+            ev.affected = Some(&org.people[org.staff[2 * k + half]]);
             d.push(("role", Val::Str(s.choose(ROLES))));
         }
         Body::CloudAlias => {

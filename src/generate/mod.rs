@@ -9,14 +9,22 @@ deterministic byte for byte. Every generated event is unique (timestamps are str
 their written precision), so ingesting N generated rows stores exactly N events.
 
 How it works: a plan splits the events over the days of the range (weekdays busier than weekends)
-and places the scripted scenes (Code42 support access windows); each day is then generated on its
-own from seeds derived from the run seed, in time order, and written oldest or newest first. Memory
-is bounded by one day of events. This module never reads exports and never touches a store.
+and places the scripted scenes (Code42 support access windows, the odd duplicate case deleted
+again, and with [`GenOptions::plant`] the planted cases of [`plant`]); each day is then generated
+on its own from seeds derived from the run seed, in time order, and written oldest or newest first.
+Memory is bounded by one day of events. This module never reads exports and never touches a store.
+
+The background is calibrated to be ordinary: analysed with [`CORPORATE_NETWORKS`] as the allowlist
+and otherwise default settings, it yields no finding above low except the rare case deletion (each
+one is listed as medium by design). Privilege changes happen on weekdays in business hours
+(09:00-17:00 UTC, the default setting); grants are not undone by chance; administrators and
+analysts connect through the VPN; the organisation grows with the volume (see [`org`]).
 */
 
 pub mod encode;
 mod kinds;
 mod org;
+pub mod plant;
 mod rng;
 
 use std::io::{self, Write};
@@ -25,10 +33,12 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 use encode::Encoder;
 use kinds::{Body, CaseState, Cx, Event, Ip, SPECS, Who};
+pub use org::{CORPORATE_NETWORKS, REFERENCE_EVENTS_PER_DAY};
 use org::{Kind, Org, Person};
+use plant::{Planted, PlantedCase};
 use rng::{Rng, Weighted, derive};
 
-use crate::model::catalog::Catalog;
+use crate::model::catalog::{Catalog, Tag};
 
 /// The export format to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -100,6 +110,12 @@ pub struct GenOptions {
     pub format: GenFormat,
     /// Write the newest event first (the API's order) instead of the oldest.
     pub newest_first: bool,
+    /// Add the planted cases of [`plant`] (they replace background events: the total stays
+    /// `events`).
+    pub plant: bool,
+    /// Write only the events of these days, `[first, end)`: a slice of the data set the whole
+    /// range describes (the same events as in a full run), e.g. one weekly export of it.
+    pub window: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// The most events per day of the range: timestamps are unique at millisecond resolution.
@@ -115,7 +131,14 @@ impl GenOptions {
             days: 28,
             format,
             newest_first: format.default_newest_first(),
+            plant: false,
+            window: None,
         }
+    }
+
+    /// The data set's events per day over [`REFERENCE_EVENTS_PER_DAY`]: the organisation's size.
+    fn scale(&self) -> f64 {
+        self.events as f64 / f64::from(self.days.max(1)) / REFERENCE_EVENTS_PER_DAY
     }
 
     /// Check the options; the message says what to change.
@@ -143,6 +166,14 @@ impl GenOptions {
                 self.events, self.days, MAX_EVENTS_PER_DAY
             ));
         }
+        if let Some((first, end)) = self.window
+            && first >= end
+        {
+            return Err(format!("the window {first} .. {end} is empty"));
+        }
+        if self.plant {
+            plant::check(self)?;
+        }
         Ok(())
     }
 }
@@ -157,6 +188,8 @@ pub struct GenSummary {
     pub last_timestamp: Option<String>,
     /// Bytes written (before any compression the caller applies).
     pub bytes: u64,
+    /// The planted cases (with [`GenOptions::plant`]), each with the planted events written.
+    pub planted: Vec<PlantedCase>,
 }
 
 /// Write `opts.events` events in `opts.format` to `out`. Errors: invalid options
@@ -164,10 +197,33 @@ pub struct GenSummary {
 pub fn generate(opts: &GenOptions, out: &mut dyn Write) -> io::Result<GenSummary> {
     opts.validate()
         .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
-    let org = Org::new(opts.seed);
-    let generator = Generator::new(opts, &org);
-    let plan = generator.plan();
+    let org = Org::new(opts.seed, opts.scale());
+    let planted = if opts.plant {
+        Some(Planted::new(opts, &org))
+    } else {
+        None
+    };
+    let generator = Generator::new(opts, &org, planted.as_ref());
+    let plan = generator
+        .plan()
+        .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
+    let plan: Vec<DayPlan> = match opts.window {
+        Some((first, end)) => plan
+            .into_iter()
+            .filter(|d| d.date >= first && d.date < end)
+            .collect(),
+        None => plan,
+    };
     let mut enc = Encoder::new(opts.format, opts.seed);
+    // Written planted events: (index into the plant's events, timestamp as written).
+    let mut written_plants: Vec<(u32, String)> = Vec::new();
+    let mut note_plant = |ev: &Event<'_>| {
+        if let Some(i) = ev.planted {
+            let mut b = Vec::new();
+            encode::timestamp(ev.ns, ev.prec, &mut b);
+            written_plants.push((i, String::from_utf8_lossy(&b).into_owned()));
+        }
+    };
 
     const FLUSH_AT: usize = 1 << 20;
     let mut buf = Vec::with_capacity(FLUSH_AT + (64 << 10));
@@ -197,6 +253,7 @@ pub fn generate(opts: &GenOptions, out: &mut dyn Write) -> io::Result<GenSummary
                 enc.record(ev, &mut records);
                 ends.push(records.len());
                 stamps.push((ev.ns, ev.prec));
+                note_plant(ev);
                 Ok(())
             })?;
             for i in (0..ends.len()).rev() {
@@ -216,6 +273,7 @@ pub fn generate(opts: &GenOptions, out: &mut dyn Write) -> io::Result<GenSummary
             generator.day(day, &mut |ev| {
                 enc.separator(count == 0, &mut buf);
                 enc.record(ev, &mut buf);
+                note_plant(ev);
                 count += 1;
                 first.get_or_insert((ev.ns, ev.prec));
                 last = Some((ev.ns, ev.prec));
@@ -229,9 +287,10 @@ pub fn generate(opts: &GenOptions, out: &mut dyn Write) -> io::Result<GenSummary
     enc.suffix(count, &mut buf);
     flush(&mut buf, out, &mut bytes)?;
     out.flush()?;
-    if count != opts.events {
+    let expected: u64 = plan.iter().map(|d| d.total).sum();
+    if count != expected || (opts.window.is_none() && count != opts.events) {
         return Err(io::Error::other(format!(
-            "generator bug: wrote {count} events, not {}",
+            "generator bug: wrote {count} events, not {expected} of {}",
             opts.events
         )));
     }
@@ -247,6 +306,7 @@ pub fn generate(opts: &GenOptions, out: &mut dyn Write) -> io::Result<GenSummary
         first_timestamp: text(first),
         last_timestamp: text(last),
         bytes,
+        planted: planted.map_or_else(Vec::new, |p| p.manifest(&written_plants)),
     })
 }
 
@@ -254,9 +314,14 @@ const PLAN_STREAM: u64 = 0x706c_616e;
 const KIND_STREAM: u64 = 0x6b69_6e64;
 const SLOT_STREAM: u64 = 0x736c_6f74;
 const DETAIL_STREAM: u64 = 0x6465_7461;
+const CLEANUP_STREAM: u64 = 0x636c_6e70;
 
 const MS_PER_HOUR: i64 = 3_600_000;
 const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
+
+/// The organisation's business hours, UTC: 09:00-17:00 (the analyses' default `business_hours`).
+const BUSINESS_START: i64 = 9 * MS_PER_HOUR;
+const BUSINESS_LENGTH: i64 = 8 * MS_PER_HOUR;
 
 /// One day of the plan.
 #[derive(Debug, Clone)]
@@ -282,6 +347,8 @@ struct Slot {
     subject_kind: u16,
     actor: u32,
     subj: u64,
+    /// The planted event this slot is (index into the plant's events).
+    planted: Option<u32>,
 }
 
 /// One event type drawn for a day.
@@ -295,16 +362,29 @@ struct Draw {
 struct Generator<'a> {
     opts: &'a GenOptions,
     org: &'a Org,
+    plant: Option<&'a Planted>,
     deprecated: Vec<bool>,
+    /// Privilege changes (catalog tag `privilege`) go through change management: made on weekdays
+    /// in business hours only. One made at night or on a weekend is what the privilege and
+    /// after-hours analyses look for, so the background has none.
+    managed: Vec<bool>,
     index: std::collections::HashMap<&'static str, u16>,
 }
 
 impl<'a> Generator<'a> {
-    fn new(opts: &'a GenOptions, org: &'a Org) -> Generator<'a> {
+    fn new(opts: &'a GenOptions, org: &'a Org, plant: Option<&'a Planted>) -> Generator<'a> {
         let catalog = Catalog::get();
         let deprecated = SPECS
             .iter()
             .map(|s| catalog.by_api_name(s.api).is_some_and(|e| e.deprecated))
+            .collect();
+        let managed = SPECS
+            .iter()
+            .map(|s| {
+                catalog
+                    .by_api_name(s.api)
+                    .is_some_and(|e| e.has(Tag::Privilege))
+            })
             .collect();
         let index = SPECS
             .iter()
@@ -314,7 +394,9 @@ impl<'a> Generator<'a> {
         Generator {
             opts,
             org,
+            plant,
             deprecated,
+            managed,
             index,
         }
     }
@@ -323,15 +405,32 @@ impl<'a> Generator<'a> {
         self.index.get(api).copied().unwrap_or(0)
     }
 
+    /// The date of day `day` of the range.
+    fn date(&self, day: u32) -> NaiveDate {
+        self.opts
+            .start
+            .checked_add_days(Days::new(u64::from(day)))
+            .unwrap_or(self.opts.start)
+    }
+
     /// Event types of the random (unscripted) events of a day, in draw order. The plan and the day
     /// generator both call this, so case numbers can be counted ahead.
     fn draw_kinds(&self, day: u32, n: u64) -> Vec<Draw> {
         let factor = kinds::deprecated_factor(day);
+        let weekend = is_weekend(self.date(day));
         let weights = Weighted::new(
             SPECS
                 .iter()
-                .zip(&self.deprecated)
-                .map(|(s, &dep)| if dep { s.weight * factor } else { s.weight }),
+                .zip(self.deprecated.iter().zip(&self.managed))
+                .map(|(s, (&dep, &managed))| {
+                    if weekend && managed {
+                        0.0
+                    } else if dep {
+                        s.weight * factor
+                    } else {
+                        s.weight
+                    }
+                }),
         );
         let mut rng = Rng::new(derive(self.opts.seed, KIND_STREAM, u64::from(day)));
         let n = n as usize;
@@ -355,16 +454,10 @@ impl<'a> Generator<'a> {
         out
     }
 
-    fn plan(&self) -> Vec<DayPlan> {
+    fn plan(&self) -> Result<Vec<DayPlan>, String> {
         let opts = self.opts;
         let mut rng = Rng::new(derive(opts.seed, PLAN_STREAM, 0));
-        let dates: Vec<NaiveDate> = (0..opts.days)
-            .map(|i| {
-                opts.start
-                    .checked_add_days(Days::new(u64::from(i)))
-                    .unwrap_or(opts.start)
-            })
-            .collect();
+        let dates: Vec<NaiveDate> = (0..opts.days).map(|i| self.date(i)).collect();
         let weights: Vec<f64> = dates
             .iter()
             .map(|d| {
@@ -414,6 +507,10 @@ impl<'a> Generator<'a> {
             .collect();
 
         self.place_support_windows(&mut days, &mut rng);
+        self.place_case_cleanups(&mut days);
+        if let Some(p) = self.plant {
+            p.place(&mut days)?;
+        }
 
         let case_created = self.kind("case_created");
         let mut cases = self.org.existing_cases;
@@ -425,34 +522,45 @@ impl<'a> Generator<'a> {
                 .iter()
                 .filter(|d| d.kind == case_created && !d.follows)
                 .count() as u64;
+            cases += day
+                .scripted
+                .iter()
+                .filter(|s| s.kind == case_created && s.subject_kind == case_created)
+                .count() as u64;
         }
-        days
+        Ok(days)
     }
 
     /// Code42 support access: an admin enables it, the support user works inside the window, and
-    /// an admin (or SYSTEM, when it expires) disables it. The support user acts nowhere else.
+    /// an admin (or SYSTEM, when it expires) disables it, all in business hours. The support user
+    /// acts nowhere else (the plant's support scenes excepted: their days get no window here).
     fn place_support_windows(&self, days: &mut [DayPlan], rng: &mut Rng) {
         let opts = self.opts;
         if opts.events < 60 {
             return;
         }
+        let reserved = self.plant.map(|p| p.support_days()).unwrap_or_default();
         let wanted = (opts.days / 7).max(1) as usize;
         let mut candidates: Vec<usize> = (0..days.len())
-            .filter(|&i| !is_weekend(days[i].date))
+            .filter(|&i| !is_weekend(days[i].date) && !reserved.contains(&days[i].index))
             .collect();
         if candidates.is_empty() {
-            candidates = (0..days.len()).collect();
+            candidates = (0..days.len())
+                .filter(|&i| !reserved.contains(&days[i].index))
+                .collect();
         }
         for i in (1..candidates.len()).rev() {
             candidates.swap(i, rng.index(i + 1));
         }
+        // What the support user does while access is on: looking around, and changing settings
+        // the customer asked about. Creating accounts or restoring files is not routine support
+        // work (the plant has both).
         let support_kinds: Vec<(u16, f64)> = [
             ("search_issued", 4.0),
             ("logged_in", 1.0),
             ("risk_setting_changed", 1.0),
             ("alert_rule_edited", 1.0),
             ("file_download", 1.0),
-            ("user_registered", 0.5),
         ]
         .iter()
         .map(|&(k, w)| (self.kind(k), w))
@@ -469,7 +577,8 @@ impl<'a> Generator<'a> {
                 k = day.total - 3;
             }
             let admin = self.org.admins[rng.index(self.org.admins.len())] as u32;
-            let t0 = day.start_ms + 9 * MS_PER_HOUR + rng.below(5 * MS_PER_HOUR as u64) as i64;
+            // Opened between 09:00 and 12:00, closed 1-4 hours later: before 17:00.
+            let t0 = day.start_ms + BUSINESS_START + rng.below(3 * MS_PER_HOUR as u64) as i64;
             let t1 = t0 + MS_PER_HOUR + rng.below(3 * MS_PER_HOUR as u64) as i64;
             let slot = |ms, kind, actor| Slot {
                 ms,
@@ -477,6 +586,7 @@ impl<'a> Generator<'a> {
                 subject_kind: kind,
                 actor,
                 subj: 0,
+                planted: None,
             };
             day.scripted.push(Slot {
                 subj: rng.next_u64(),
@@ -510,25 +620,62 @@ impl<'a> Generator<'a> {
         }
     }
 
+    /// The background's only case deletions, a few a month: an analyst opens a case twice by
+    /// mistake and deletes the duplicate minutes later. (Each deletion is a medium finding by
+    /// design: a deleted case is a lost investigation record.)
+    fn place_case_cleanups(&self, days: &mut [DayPlan]) {
+        let opts = self.opts;
+        if opts.events < 1000 {
+            return;
+        }
+        let mut rng = Rng::new(derive(opts.seed, CLEANUP_STREAM, 0));
+        let weekdays: Vec<usize> = (0..days.len())
+            .filter(|&i| !is_weekend(days[i].date) && days[i].total >= 50)
+            .collect();
+        if weekdays.is_empty() {
+            return;
+        }
+        let wanted = (f64::from(opts.days) / 10.0).round().max(1.0) as usize;
+        let created = self.kind("case_created");
+        let deleted = self.kind("case_deleted");
+        for _ in 0..wanted {
+            let day = &mut days[weekdays[rng.index(weekdays.len())]];
+            let analyst = self.org.analysts[rng.index(self.org.analysts.len())] as u32;
+            let t0 = day.start_ms
+                + BUSINESS_START
+                + rng.below(BUSINESS_LENGTH as u64 - 3_600_000) as i64;
+            let t1 = t0 + rng.range(300_000, 3_600_000) as i64;
+            let subj = rng.next_u64();
+            for (ms, kind) in [(t0, created), (t1, deleted)] {
+                day.scripted.push(Slot {
+                    ms,
+                    kind,
+                    subject_kind: created,
+                    actor: analyst,
+                    subj,
+                    planted: None,
+                });
+            }
+        }
+    }
+
     fn pick_actor(&self, who: Who, rng: &mut Rng) -> usize {
         let org = self.org;
         let analyst = |rng: &mut Rng| org.analysts[org.analyst_weights.sample(rng)];
         let admin = |rng: &mut Rng| org.admins[rng.index(org.admins.len())];
         match who {
             Who::Staff => org.staff[org.staff_weights.sample(rng)],
-            Who::Analyst => {
+            // Case work and searches are the analysts' (administrators administer): the weekly
+            // per-analyst comparison then compares like with like.
+            Who::Analyst => analyst(rng),
+            Who::Admin | Who::Scripted => admin(rng),
+            Who::AnalystOrApi => {
                 if rng.chance(0.85) {
                     analyst(rng)
                 } else {
-                    admin(rng)
+                    org.api_clients[rng.index(org.api_clients.len())]
                 }
             }
-            Who::Admin | Who::Scripted => admin(rng),
-            Who::AnalystOrApi => match rng.below(100) {
-                0..80 => analyst(rng),
-                80..88 => admin(rng),
-                _ => org.api_clients[rng.index(org.api_clients.len())],
-            },
             Who::Scim => {
                 if rng.chance(0.8) {
                     org.scim
@@ -539,22 +686,26 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// Milliseconds into the day at which `actor` does something.
-    fn time_of_day(&self, actor: &Person, weekend: bool, rng: &mut Rng) -> i64 {
+    /// Milliseconds into the day at which `actor` does something; `managed` changes are made in
+    /// business hours only.
+    fn time_of_day(&self, actor: &Person, weekend: bool, managed: bool, rng: &mut Rng) -> i64 {
         let business = |rng: &mut Rng| {
-            // 08:00-18:00, busiest around 13:00.
-            let span = 10 * MS_PER_HOUR as u64;
-            8 * MS_PER_HOUR + ((rng.below(span) + rng.below(span)) / 2) as i64
+            // 09:00-17:00, busiest around 13:00.
+            let span = BUSINESS_LENGTH as u64;
+            BUSINESS_START + ((rng.below(span) + rng.below(span)) / 2) as i64
         };
         let off = |rng: &mut Rng| {
-            (18 * MS_PER_HOUR + rng.below(14 * MS_PER_HOUR as u64) as i64) % MS_PER_DAY
+            (BUSINESS_START
+                + BUSINESS_LENGTH
+                + rng.below((MS_PER_DAY - BUSINESS_LENGTH) as u64) as i64)
+                % MS_PER_DAY
         };
         let p_off = if weekend {
             actor.off_hours.max(0.4)
         } else {
             actor.off_hours
         };
-        if rng.chance(p_off) {
+        if !managed && rng.chance(p_off) {
             off(rng)
         } else {
             business(rng)
@@ -590,14 +741,16 @@ impl<'a> Generator<'a> {
                     if spec.system > 0.0 && rng.chance(spec.system) {
                         actor = org.system;
                     }
-                    let ms =
-                        plan.start_ms + self.time_of_day(&org.people[actor], weekend, &mut rng);
+                    let managed = self.managed[usize::from(draw.kind)];
+                    let ms = plan.start_ms
+                        + self.time_of_day(&org.people[actor], weekend, managed, &mut rng);
                     Slot {
                         ms,
                         kind: draw.kind,
                         subject_kind: draw.kind,
                         actor: actor as u32,
                         subj: rng.next_u64(),
+                        planted: None,
                     }
                 }
             };
@@ -634,6 +787,7 @@ impl<'a> Generator<'a> {
             agent: None,
             affected: None,
             details: Vec::with_capacity(8),
+            planted: None,
         };
         for slot in &slots {
             let ms_ns = slot.ms * 1_000_000;
@@ -643,11 +797,19 @@ impl<'a> Generator<'a> {
                 90..97 => (ms_ns + rng.below(1000) as i64 * 1000, 6),
                 _ => (ms_ns + rng.below(1_000_000) as i64, 9),
             };
-            if ns <= last_ns {
+            // Planted events have plain millisecond timestamps, as most events do.
+            if ns <= last_ns || slot.planted.is_some() {
                 (ns, prec) = (ms_ns, 3);
             }
             last_ns = ns;
-            let actor = &org.people[slot.actor as usize];
+            let planted = self
+                .plant
+                .zip(slot.planted)
+                .and_then(|(p, i)| p.actor(org, i).map(|a| (p, i, a)));
+            let actor = match planted {
+                Some((_, _, a)) => a,
+                None => &org.people[slot.actor as usize],
+            };
             let (ip, agent) = client(actor, org, &mut rng);
             ev.ns = ns;
             ev.prec = prec;
@@ -657,6 +819,7 @@ impl<'a> Generator<'a> {
             ev.agent = agent;
             ev.affected = None;
             ev.details.clear();
+            ev.planted = None;
             let mut cx = Cx {
                 org,
                 cases: &mut cases,
@@ -665,6 +828,9 @@ impl<'a> Generator<'a> {
             let body: Body = SPECS[usize::from(slot.kind)].body;
             let subject_body = SPECS[usize::from(slot.subject_kind)].body;
             kinds::build(body, subject_body, &mut cx, slot.subj, &mut rng, &mut ev);
+            if let Some((p, i, _)) = planted {
+                p.apply(org, i, &mut ev);
+            }
             sink(&ev)?;
         }
         Ok(())
@@ -685,19 +851,21 @@ fn client<'a>(actor: &'a Person, org: &'a Org, rng: &mut Rng) -> (Ip<'a>, Option
         let proxy = rng
             .chance(0.1)
             .then(|| org.proxies[rng.index(org.proxies.len())].as_str());
-        if actor.kind == Kind::User && rng.chance(0.02) {
-            // Travelling: an address never seen before.
+        if actor.roam > 0.0 && rng.chance(actor.roam) {
+            // A phone on a mobile network: an address used once and never again.
             let ip = org::public_ip(rng);
             Ip::Owned(match proxy {
                 Some(p) => format!("{ip}, {p}"),
                 None => ip,
             })
+        } else if actor.ips.is_empty() {
+            Ip::Null
         } else {
             let ips = &actor.ips;
-            let i = if ips.len() == 1 || rng.chance(0.75) {
-                0
-            } else {
+            let i = if ips.len() > 1 && rng.chance(actor.second_share) {
                 1 + rng.index(ips.len() - 1)
+            } else {
+                0
             };
             match proxy {
                 Some(p) => Ip::Chain(&ips[i], p),

@@ -3,8 +3,19 @@ The synthetic organisation behind a generated data set: employees with stable id
 addresses and browsers; the admins, security analysts, API clients, the Code42 support user, SYSTEM
 and the SCIM provisioning actor; and the objects they act on (alert rules, watchlists, roles, ...).
 
-Everything is derived from the seed alone, so every day of the data set (generated independently)
-sees the same people. Nothing here knows about event types or output formats.
+Everything is derived from the seed and the data set's volume alone, so every day of the data set
+(generated independently) sees the same people. A larger volume comes from a proportionally larger
+organisation, not from the same people clicking more: per-person activity (logins a day, an
+analyst's searches a week, an administrator's changes a day) stays realistic at any size, and so
+do the analyses' per-person thresholds. Nothing here knows about event types or output formats.
+
+Where people connect from is modelled on purpose, because the unusual-IP analysis judges it:
+- administrators and analysts work through the VPN, so all their addresses are corporate
+  ([`CORPORATE_NETWORKS`]);
+- other staff work from the office (a corporate address), remotely (a home address, IPv4 or IPv6,
+  outside the corporate networks) or, when they use the console often, both (hybrid);
+- most staff also use the console from a phone now and then: mobile networks give an address used
+  once and never again (`roam`), the routine single-use addresses the unusual-IP analysis expects.
 */
 
 use std::collections::HashSet;
@@ -57,10 +68,14 @@ pub struct Person {
     pub ips: Vec<String>,
     /// Usual user agents, most used first.
     pub agents: Vec<&'static str>,
-    /// Probability that an action of a weekday falls outside 08:00-18:00 UTC.
+    /// Probability that an action of a weekday falls outside business hours (09:00-17:00 UTC).
     pub off_hours: f64,
     /// Relative activity (heavy users log in more).
     pub activity: f64,
+    /// Probability that an action comes from a one-off address (a phone on a mobile network).
+    pub roam: f64,
+    /// Share of the other actions made from an address after the first of `ips`.
+    pub second_share: f64,
 }
 
 /// An alert rule of the organisation.
@@ -304,6 +319,23 @@ const WATCHLIST_TYPES: &[&str] = &[
 /// Stream ids for [`derive`], one per independent use of the seed.
 const ORG_STREAM: u64 = 0x006f_7267;
 
+/// The networks of the organisation's offices and VPN egress: the allowlist its auditor configures.
+pub const CORPORATE_NETWORKS: &[&str] = &["203.0.113.0/24", "198.51.100.0/24"];
+
+/// Events per day for which the organisation has its base size (150-300 staff, 7-14 analysts,
+/// 4-7 administrators); [`Org::new`] scales it by the data set's events per day over this.
+pub const REFERENCE_EVENTS_PER_DAY: f64 = 50_000.0 / 28.0;
+
+/// The smallest organisation generated, whatever the volume: enough analysts for peer comparisons.
+const MIN_STAFF: usize = 60;
+const MIN_ANALYSTS: usize = 8;
+const MIN_ADMINS: usize = 4;
+/// The largest: keeps very large volumes (billions of events) from allocating absurd populations.
+const MAX_STAFF: usize = 2_000_000;
+/// Staff per security analyst and per administrator.
+const STAFF_PER_ANALYST: f64 = 20.0;
+const STAFF_PER_ADMIN: f64 = 45.0;
+
 /// Lowercase hex digits from `rng`.
 pub fn hex(rng: &mut Rng, n: usize) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -358,8 +390,15 @@ fn ipv6(rng: &mut Rng) -> String {
 }
 
 impl Org {
-    /// The organisation of `seed`.
-    pub fn new(seed: u64) -> Org {
+    /// The organisation of `seed` for a data set with `scale` times [`REFERENCE_EVENTS_PER_DAY`]
+    /// events a day.
+    pub fn new(seed: u64, scale: f64) -> Org {
+        let scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
+        let scaled = |n: u64, min: usize| ((n as f64 * scale).round() as usize).max(min);
         let mut rng = Rng::new(derive(seed, ORG_STREAM, 0));
         let mut ids = HashSet::new();
         let mut unique_id = |rng: &mut Rng| loop {
@@ -368,46 +407,61 @@ impl Org {
                 return id;
             }
         };
-        let mut names = HashSet::new();
+        let mut pairs = HashSet::new();
+        let mut names: HashSet<String> = HashSet::new();
         let mut people = Vec::new();
 
-        let n_staff = rng.range(150, 300) as usize;
-        let n_new = rng.range(12, 30) as usize;
+        let n_staff = scaled(rng.range(150, 300), MIN_STAFF).min(MAX_STAFF);
+        let n_new = scaled(rng.range(12, 30), 5).min(MAX_STAFF);
         for i in 0..n_staff + n_new {
             let (first, last) = loop {
                 let f = *rng.pick(FIRST);
                 let l = *rng.pick(LAST);
-                if names.insert((f, l)) || names.len() > FIRST.len() * LAST.len() / 2 {
+                if pairs.insert((f, l)) || pairs.len() > FIRST.len() * LAST.len() / 2 {
                     break (f, l);
                 }
             };
             let mut name = format!("{first}.{last}@example.com");
-            if people.iter().any(|p: &Person| p.name == name) {
-                name = format!("{first}.{last}{}@example.com", i);
+            if !names.insert(name.clone()) {
+                name = format!("{first}.{last}{i}@example.com");
+                names.insert(name.clone());
             }
             let display = format!("{} {}", capitalise(first), capitalise(last));
-            let mut ips = vec![corporate_ip(&mut rng)];
-            if rng.chance(0.6) {
-                ips.push(public_ip(&mut rng));
-            }
-            if rng.chance(0.12) {
-                ips.push(ipv6(&mut rng));
-            }
+            // A long-tailed activity level: a few people do most of the clicking.
+            let activity = 0.2 + rng.exp(1.0);
+            let corporate = corporate_ip(&mut rng);
+            let home = if rng.chance(0.2) {
+                ipv6(&mut rng)
+            } else {
+                public_ip(&mut rng)
+            };
+            // Office, remote, or (for people in the console often enough that both addresses
+            // show within their first two weeks) hybrid.
+            let ips = match rng.below(100) {
+                0..25 => vec![home],
+                25..60 if activity >= 1.0 => vec![corporate, home],
+                _ => vec![corporate],
+            };
+            let roam = if rng.chance(0.8) {
+                0.12 + 0.2 * rng.f64()
+            } else {
+                0.0
+            };
             let mut agents = vec![*rng.pick(BROWSERS)];
             if rng.chance(0.3) {
                 agents.push(*rng.pick(BROWSERS));
             }
-            // A long-tailed activity level: a few people do most of the clicking.
-            let activity = 0.2 + rng.exp(1.0);
             people.push(Person {
                 name,
                 id: unique_id(&mut rng),
                 kind: Kind::User,
                 display,
+                second_share: if ips.len() > 1 { 0.35 } else { 0.0 },
                 ips,
                 agents,
                 off_hours: 0.01 + 0.03 * rng.f64(),
                 activity,
+                roam,
             });
         }
         let staff: Vec<usize> = (0..n_staff).collect();
@@ -418,26 +472,39 @@ impl Org {
         for i in (1..pool.len()).rev() {
             pool.swap(i, rng.index(i + 1));
         }
-        let n_admins = rng.range(4, 6) as usize;
-        let n_analysts = rng.range(5, 8) as usize;
+        let n_admins = ((n_staff as f64 / STAFF_PER_ADMIN).round() as usize).max(MIN_ADMINS);
+        let n_analysts = ((n_staff as f64 / STAFF_PER_ANALYST).round() as usize).max(MIN_ANALYSTS);
         let admins: Vec<usize> = pool[..n_admins].to_vec();
         let analysts: Vec<usize> = pool[n_admins..n_admins + n_analysts].to_vec();
+        // Privileged staff work through the VPN: their addresses are corporate.
+        let vpn = |rng: &mut Rng, p: &mut Person| {
+            p.ips = vec![corporate_ip(rng)];
+            if rng.chance(0.4) {
+                p.ips.push(corporate_ip(rng));
+            }
+            p.second_share = 0.25;
+            p.roam = 0.0;
+        };
         for &a in &admins {
             people[a].activity += 1.0;
+            vpn(&mut rng, &mut people[a]);
         }
         for (k, &a) in analysts.iter().enumerate() {
             let p = &mut people[a];
-            p.activity = 0.5 + rng.exp(1.0);
+            // A team working one queue: similar workloads, so no analyst's ordinary week stands
+            // out against the peers'.
+            p.activity = 0.9 + 0.2 * rng.f64();
             p.off_hours = 0.02 + 0.03 * rng.f64();
             if k == 0 {
                 // One analyst works late: something the off-hours analyses should notice.
                 p.activity = 0.8;
                 p.off_hours = 0.25;
             }
+            vpn(&mut rng, p);
         }
 
         let mut api_clients = Vec::new();
-        for _ in 0..rng.range(2, 3) {
+        for _ in 0..rng.range(2, 3) as usize + n_staff / 500 {
             let key = format!("key-{}", uuid(&mut rng));
             api_clients.push(people.len());
             let ip = if rng.chance(0.5) {
@@ -454,6 +521,8 @@ impl Org {
                 agents: vec![*rng.pick(API_AGENTS)],
                 off_hours: 0.35,
                 activity: 1.0,
+                roam: 0.0,
+                second_share: 0.0,
             });
         }
 
@@ -472,6 +541,8 @@ impl Org {
             agents: vec![BROWSERS[0]],
             off_hours: 0.0,
             activity: 1.0,
+            roam: 0.0,
+            second_share: 0.0,
         });
 
         let system = people.len();
@@ -493,6 +564,8 @@ impl Org {
             agents: Vec::new(),
             off_hours: 0.58,
             activity: 1.0,
+            roam: 0.0,
+            second_share: 0.0,
         });
 
         let scim = people.len();
@@ -510,6 +583,8 @@ impl Org {
             agents: vec![SCIM_AGENT],
             off_hours: 0.58,
             activity: 1.0,
+            roam: 0.0,
+            second_share: 0.0,
         });
 
         let mut rule_names: Vec<&'static str> = RULE_NAMES.to_vec();
@@ -576,10 +651,10 @@ mod tests {
 
     #[test]
     fn the_organisation_has_the_documented_shape() {
-        let org = Org::new(42);
+        let org = Org::new(42, 1.0);
         assert!((150..=300).contains(&org.staff.len()));
-        assert!((4..=6).contains(&org.admins.len()));
-        assert!((5..=8).contains(&org.analysts.len()));
+        assert!((4..=7).contains(&org.admins.len()));
+        assert!((7..=15).contains(&org.analysts.len()));
         assert!((2..=3).contains(&org.api_clients.len()));
         assert!(org.admins.iter().all(|a| !org.analysts.contains(a)));
         let ids: HashSet<&str> = org.people.iter().map(|p| p.id.as_str()).collect();
@@ -590,12 +665,43 @@ mod tests {
             let p = &org.people[i];
             assert_eq!(p.id.len(), 18);
             assert!(p.name.ends_with("@example.com") && p.name.contains('.'));
-            assert!((1..=3).contains(&p.ips.len()));
+            assert!((1..=2).contains(&p.ips.len()));
+        }
+        // Administrators and analysts connect through the VPN only.
+        let corporate: Vec<ipnet::IpNet> = CORPORATE_NETWORKS
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        for &i in org.admins.iter().chain(&org.analysts) {
+            let p = &org.people[i];
+            assert_eq!(p.roam, 0.0);
+            for ip in &p.ips {
+                let a: std::net::IpAddr = ip.parse().unwrap();
+                assert!(corporate.iter().any(|n| n.contains(&a)), "{ip}");
+            }
         }
         assert_eq!(org.people[org.system].name, "SYSTEM");
         assert!(org.people[org.system].ips.is_empty());
         assert_eq!(org.people[org.support].kind, Kind::Support);
         assert!(org.people[org.scim].name.starts_with("azure_"));
         assert!(org.people[org.api_clients[0]].name.starts_with("key-"));
+    }
+
+    #[test]
+    fn a_larger_volume_comes_from_a_larger_organisation() {
+        let base = Org::new(42, 1.0);
+        let big = Org::new(42, 4.0);
+        let ratio = big.staff.len() as f64 / base.staff.len() as f64;
+        assert!((3.9..4.1).contains(&ratio), "{ratio}");
+        // The same staff per analyst and per administrator: per-person activity is the same.
+        let per = |o: &Org, n: usize| o.staff.len() as f64 / n as f64;
+        assert!((per(&big, big.analysts.len()) - STAFF_PER_ANALYST).abs() < 1.0);
+        assert!((per(&big, big.admins.len()) - STAFF_PER_ADMIN).abs() < 2.0);
+        // A tiny volume still has a team of analysts to compare.
+        let tiny = Org::new(42, 0.01);
+        assert_eq!(tiny.staff.len(), MIN_STAFF);
+        assert_eq!(tiny.analysts.len(), MIN_ANALYSTS);
+        let names: HashSet<&str> = big.people.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names.len(), big.people.len(), "names are unique");
     }
 }

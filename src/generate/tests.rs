@@ -3,7 +3,7 @@ Tests of the generator: determinism, exact counts, realism properties of the dat
 the catalog, and a round trip of every format through the project's own readers.
 */
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::AtomicU64;
 
 use serde_json::Value;
@@ -338,6 +338,7 @@ fn build_every_kind(org: &Org, seed: u64) -> Vec<Event<'_>> {
             agent: None,
             affected: None,
             details: Vec::new(),
+            planted: None,
         };
         let mut cx = Cx {
             org,
@@ -377,7 +378,7 @@ fn every_catalog_type_is_generated_with_its_subject_fields() {
             s.api
         );
     }
-    let org = Org::new(1);
+    let org = Org::new(1, 1.0);
     for seed in 0..20 {
         for ev in build_every_kind(&org, seed) {
             let spec = &SPECS[usize::from(ev.kind)];
@@ -408,18 +409,25 @@ fn every_catalog_type_is_generated_with_its_subject_fields() {
 
 #[test]
 fn an_undo_acts_on_the_same_subject() {
-    let org = Org::new(5);
+    let org = Org::new(5, 1.0);
     let date = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
-    for (api, undo) in [
-        ("alert_rule_created", "alert_rule_deleted"),
-        ("api_client_created", "api_client_deleted"),
-        ("user_roles_assigned", "user_roles_revoked"),
-        ("case_created", "case_deleted"),
-        ("restore_started", "restore_ended"),
+    // (event, its undo, whether the background follows the one with the other; scripted and
+    // planted scenes make the others follow explicitly)
+    for (api, undo, follows) in [
+        ("alert_rule_created", "alert_rule_deleted", true),
+        ("api_client_created", "api_client_deleted", false),
+        ("user_roles_assigned", "user_roles_revoked", false),
+        (
+            "api_client_permissions_assigned",
+            "api_client_permissions_revoked",
+            false,
+        ),
+        ("case_created", "case_deleted", false),
+        ("restore_started", "restore_ended", true),
     ] {
         let k = |name: &str| SPECS.iter().position(|s| s.api == name).unwrap();
         let (a, b) = (&SPECS[k(api)], &SPECS[k(undo)]);
-        assert_eq!(a.follow.unwrap().0, undo);
+        assert_eq!(a.follow.map(|f| f.0) == Some(undo), follows, "{api}");
         let mut cases = CaseState {
             count: 3,
             by_subject: Default::default(),
@@ -435,6 +443,7 @@ fn an_undo_acts_on_the_same_subject() {
                 agent: None,
                 affected: None,
                 details: Vec::new(),
+                planted: None,
             };
             let mut cx = Cx {
                 org: &org,
@@ -715,4 +724,122 @@ fn ip_address_detail_is_not_the_actor_ip() {
         serde_json::json!({"ipAddress": "198.51.100.0/24"})
     );
     assert_eq!(from_json.event_id, from_csv.event_id);
+}
+
+/// The background is ordinary for the analyses (see the module doc): privilege changes only on
+/// weekdays in business hours, never on the actor's own account and never undone by chance within a
+/// day; administrators and analysts only at corporate addresses; a few case deletions a month.
+#[test]
+fn the_background_is_ordinary() {
+    use chrono::Timelike;
+    let o = oldest(30_000);
+    let objs = objects(&o);
+    let org = Org::new(o.seed, o.scale());
+    let catalog = Catalog::get();
+    let corporate: Vec<ipnet::IpNet> = CORPORATE_NETWORKS
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let vpn: HashSet<&str> = org
+        .admins
+        .iter()
+        .chain(&org.analysts)
+        .map(|&i| org.people[i].name.as_str())
+        .collect();
+    let text = |o: &serde_json::Map<String, Value>, k: &str| {
+        o.get(k).and_then(Value::as_str).unwrap_or("").to_owned()
+    };
+    // (grant type, subject) -> instant of the latest grant
+    let mut granted: HashMap<(String, String, String), i64> = HashMap::new();
+    let mut deletions = 0;
+    for obj in &objs {
+        let api = api_name(obj);
+        let e = catalog.by_api_name(api).unwrap();
+        let t = ts(obj);
+        let at = crate::time::to_datetime(t);
+        let actor = text(obj, "actorName");
+        if e.has(Tag::Privilege) {
+            assert!(
+                !matches!(at.weekday(), Weekday::Sat | Weekday::Sun)
+                    && (9..17).contains(&at.hour()),
+                "{api} by {actor} at {at}"
+            );
+        }
+        let subject = (
+            text(obj, "userName"),
+            text(obj, "role") + &text(obj, "permission"),
+        );
+        match api {
+            "user_roles_assigned" | "api_client_permissions_assigned" => {
+                assert_ne!(subject.0, actor, "a self-grant");
+                let key = if api == "user_roles_assigned" {
+                    subject.0.clone()
+                } else {
+                    text(obj, "apiClientId")
+                };
+                granted.insert((api.to_owned(), key, subject.1.clone()), t);
+            }
+            "user_roles_revoked" | "api_client_permissions_revoked" => {
+                let (grant, key) = if api == "user_roles_revoked" {
+                    ("user_roles_assigned", subject.0.clone())
+                } else {
+                    ("api_client_permissions_assigned", text(obj, "apiClientId"))
+                };
+                if let Some(g) = granted.get(&(grant.to_owned(), key, subject.1.clone())) {
+                    assert!(t - g > crate::time::NANOS_PER_DAY, "{api} undoes a grant");
+                }
+            }
+            "case_deleted" => deletions += 1,
+            _ => {}
+        }
+        if vpn.contains(actor.as_str()) {
+            let ip = text(obj, "actorIpAddress");
+            if let Ok(a) = ip
+                .split(", ")
+                .next()
+                .unwrap_or("")
+                .parse::<std::net::IpAddr>()
+            {
+                assert!(corporate.iter().any(|n| n.contains(&a)), "{actor} at {ip}");
+            }
+        }
+    }
+    assert!(
+        (1..=4).contains(&deletions),
+        "{deletions} case deletions in 28 days"
+    );
+}
+
+/// Windows of one run are slices of the same data set: together they are the whole of it.
+#[test]
+fn windows_are_slices_of_the_whole_data_set() {
+    let whole = GenOptions {
+        plant: true,
+        ..opts(15_000, GenFormat::ConsoleCsv)
+    };
+    let full = String::from_utf8(bytes(&whole)).unwrap();
+    let start = whole.start;
+    let day = |n: u64| start.checked_add_days(Days::new(n)).unwrap();
+    let mut joined = String::new();
+    let mut planted = Vec::new();
+    for (first, end) in [(day(0), day(14)), (day(14), day(21)), (day(21), day(28))] {
+        let mut out = Vec::new();
+        let s = generate(
+            &GenOptions {
+                window: Some((first, end)),
+                ..whole.clone()
+            },
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let body = text.split_once("\r\n").unwrap().1;
+        assert_eq!(body.lines().count() as u64, s.events);
+        joined.push_str(body);
+        planted.extend(s.planted);
+    }
+    assert_eq!(full.split_once("\r\n").unwrap().1, joined);
+    // The plant week lies in the middle window, so its manifest is the whole run's.
+    let mut sink = Vec::new();
+    assert_eq!(planted, generate(&whole, &mut sink).unwrap().planted);
 }

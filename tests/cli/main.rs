@@ -2,10 +2,12 @@
 //! output and the store it writes. One test binary (modules below) keeps link time down.
 
 mod common;
+mod demo;
 mod hardening;
 mod ingest;
 mod ips_and_cases;
 mod planted;
+mod planted_scale;
 mod privilege;
 mod query;
 mod report;
