@@ -1,16 +1,19 @@
 /*!
 after-hours-admin: administrative changes made outside business hours or on a weekend (in the
 configured time zone), one finding per actor and local day. Privilege changes make it medium,
-other administrative changes low: unusual timing alone is a question, not an incident.
+other administrative changes low: unusual timing alone is a question, not an incident. Changes by
+SYSTEM are left out: scheduled automation runs at night by design (its privilege changes are still
+in the privilege-change ledger).
 */
 
 use std::collections::BTreeMap;
 
 use chrono::Datelike;
 
-use super::common::{evidence, plural, strs};
+use super::common::{evidence, label_counts, plural, strs};
 use super::{Analysis, Context, Finding, Select, Severity};
 use crate::error::Result;
+use crate::model::ActorType;
 use crate::model::catalog::{Catalog, Tag};
 use crate::model::schema::cols;
 
@@ -33,6 +36,7 @@ impl Analysis for AfterHoursAdmin {
                 cols::EVENT_TYPE,
                 cols::EVENT_LABEL,
                 cols::ACTOR_NAME,
+                cols::ACTOR_TYPE,
                 cols::CLIENT_IP,
             ],
             Some(0),
@@ -41,6 +45,7 @@ impl Analysis for AfterHoursAdmin {
         let types = strs(&df, cols::EVENT_TYPE)?;
         let labels = strs(&df, cols::EVENT_LABEL)?;
         let actors = strs(&df, cols::ACTOR_NAME)?;
+        let actor_types = strs(&df, cols::ACTOR_TYPE)?;
         let ips = strs(&df, cols::CLIENT_IP)?;
         let ts = super::common::i64s(&df, cols::TIMESTAMP_NS)?;
         let catalog = Catalog::get();
@@ -52,6 +57,9 @@ impl Analysis for AfterHoursAdmin {
                 continue;
             }
             let Some(actor) = actors[i] else { continue };
+            if actor_types[i] == Some(ActorType::System.as_str()) {
+                continue;
+            }
             let local = crate::time::to_datetime(ts[i])
                 .with_timezone(&cfg.timezone)
                 .date_naive();
@@ -70,20 +78,7 @@ impl Analysis for AfterHoursAdmin {
                     .and_then(|t| catalog.by_api_name(t))
                     .is_some_and(|e| e.has(Tag::Privilege))
             });
-            let mut kinds: BTreeMap<&str, u64> = BTreeMap::new();
-            for &i in &rows {
-                *kinds.entry(labels[i].unwrap_or("?")).or_default() += 1;
-            }
-            let what: Vec<String> = kinds
-                .iter()
-                .map(|(k, n)| {
-                    if *n > 1 {
-                        format!("{k} ({n})")
-                    } else {
-                        (*k).to_owned()
-                    }
-                })
-                .collect();
+            let what = label_counts(rows.iter().map(|&i| labels[i].unwrap_or("?")));
             let weekend = cfg.weekend.contains(&day.weekday());
             let n = rows.len() as u64;
             out.push(Finding {
@@ -117,7 +112,7 @@ impl Analysis for AfterHoursAdmin {
                     } else {
                         format!("business hours {hours}")
                     },
-                    what.join(", ")
+                    what
                 ),
                 event_ids: evidence(rows.iter().filter_map(|&i| ids[i])),
             });

@@ -15,14 +15,19 @@ Findings:
   3 created, 2 closed, 1 exported, 12 forensic searches").
 - **burst** (medium; high when exports and deletions drive it): a week whose total is unusually
   high against the analyst's own other active weeks (when there are at least 3) and against the
-  peers' totals in the same week (when there are at least 3 peers); with only one of the two
+  peers' totals in the same week (when there are at least 3 peers; a peer is another analyst with
+  at least `case_actions.min_weekly_actions` that week, so someone who closed one case or ran one
+  search does not pull the median down); with only one of the two
   references available, that one decides. Requiring both keeps a consistently busy analyst (high
   against peers, ordinary for them) and an incident week (busy for everyone) out. Weeks with
   fewer than `case_actions.min_weekly_actions` actions are never bursts. "Drive it" means the week
   would not be a burst against any reference had its exports and deletions stayed at that
   reference's median.
-- **case deletion** (medium), each one: deleting a case removes an investigation record, so every
-  deletion is listed, with the case's creation as further evidence when the store has it.
+- **case deletion**, each one: deleting a case removes an investigation record, so every deletion
+  is listed, with the case's creation as further evidence when the store has it. Medium, except
+  that an analyst deleting a case they created themselves less than an hour earlier (a duplicate or
+  a mistake cleaned up by its author) is low.
+
 
 The statistic is the robust z-score `0.6745 * (x - median) / MAD` over the reference totals, above
 `case_actions.burst_threshold`. Only active weeks (at least one action) are the analyst's own
@@ -54,6 +59,9 @@ const DELETED: &str = "case_deleted";
 
 /// The frame column of forensic searches.
 pub const SEARCHES: &str = "searches";
+
+/// A case its author deletes within this time of creating it is a cleaned-up duplicate (low).
+const OWN_FRESH_CASE_NS: i64 = 3600 * 1_000_000_000;
 
 /// The constant of the robust z-score: the MAD of a standard normal distribution.
 const MAD_CONSISTENCY: f64 = 0.6745;
@@ -224,6 +232,9 @@ impl Deletion {
             Some((_, who, ns)) => format!(", created by {who} on {}", format_timestamp(*ns)),
             None => String::new(),
         };
+        let own_fresh = self.created.as_ref().is_some_and(|(_, who, ns)| {
+            who.eq_ignore_ascii_case(&self.actor) && self.ns - ns < OWN_FRESH_CASE_NS
+        });
         let case = if self.case.is_empty() {
             "a case (no case number recorded)".to_owned()
         } else {
@@ -231,7 +242,11 @@ impl Deletion {
         };
         Finding {
             analysis: "analyst-case-actions",
-            severity: Severity::Medium,
+            severity: if own_fresh {
+                Severity::Low
+            } else {
+                Severity::Medium
+            },
             actor: self.actor.clone(),
             subject: self.case.clone(),
             ip: String::new(),
@@ -240,9 +255,14 @@ impl Deletion {
             count: 1,
             summary: format!(
                 "{} deleted {case} on {}{created}; a deletion removes an investigation record, so \
-                 every one is listed",
+                 every one is listed{}",
                 self.actor,
-                format_timestamp(self.ns)
+                format_timestamp(self.ns),
+                if own_fresh {
+                    " (deleted by its author within an hour of creating it)"
+                } else {
+                    ""
+                }
             ),
             event_ids: std::iter::once(self.id.clone())
                 .chain(self.created.iter().map(|c| c.0.clone()))
@@ -525,7 +545,9 @@ impl Weekly {
         let peers: Vec<&WeekRow> = self
             .rows
             .iter()
-            .filter(|((a, w), _)| a != analyst && *w == week)
+            .filter(|((a, w), r)| {
+                a != analyst && *w == week && r.total >= u64::from(cfg.min_weekly_actions)
+            })
             .map(|(_, r)| r)
             .collect();
         // Every available reference must agree: a consistently busy analyst is not bursting,
