@@ -68,3 +68,68 @@ pub fn assert_accounting(v: &serde_json::Value) {
         check(f);
     }
 }
+
+/// The JSON Lines a successful command printed.
+pub fn jsonl(out: std::process::Output) -> Vec<serde_json::Value> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// `auditlens query --format jsonl ARGS` as parsed events.
+pub fn query_jsonl(store: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    jsonl(
+        auditlens()
+            .arg("query")
+            .arg("--store")
+            .arg(store)
+            .args(["--format", "jsonl"])
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+/// `auditlens analyze --no-save --format jsonl ARGS [--config FILE with `config`]` as parsed findings.
+pub fn analyze_jsonl(store: &Path, args: &[&str], config: Option<&str>) -> Vec<serde_json::Value> {
+    let mut cmd = auditlens();
+    cmd.args(["analyze", "--no-save", "--format", "jsonl"])
+        .args(args)
+        .arg("--store")
+        .arg(store);
+    let cfg_dir = tempfile::tempdir().unwrap();
+    if let Some(text) = config {
+        let path = cfg_dir.path().join("auditlens.toml");
+        std::fs::write(&path, text).unwrap();
+        cmd.arg("--config").arg(path);
+    }
+    jsonl(cmd.output().unwrap())
+}
+
+/// A finding's evidence ids.
+pub fn evidence(f: &serde_json::Value) -> Vec<String> {
+    f["event_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Severities in order: info 0, low 1, medium 2, high 3.
+pub fn rank(severity: &str) -> u8 {
+    match severity {
+        "info" => 0,
+        "low" => 1,
+        "medium" => 2,
+        "high" => 3,
+        other => panic!("severity {other}"),
+    }
+}

@@ -77,19 +77,6 @@ fn store_with(rows: &[Row]) -> (tempfile::TempDir, PathBuf) {
     (dir, store)
 }
 
-fn jsonl(out: std::process::Output) -> Vec<serde_json::Value> {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn analyze(
     store: &Path,
     only: &str,
@@ -110,41 +97,14 @@ fn analyze(
 
 /// Event ids `auditlens query` returns for these filters, in time order.
 fn ids(store: &Path, args: &[&str]) -> Vec<String> {
-    let out = auditlens()
-        .arg("query")
-        .arg("--store")
-        .arg(store)
-        .args(["--format", "jsonl"])
-        .args(args)
-        .output()
-        .unwrap();
-    jsonl(out)
+    query_jsonl(store, args)
         .iter()
         .map(|r| r["event_id"].as_str().unwrap().to_owned())
         .collect()
 }
 
-fn evidence(f: &serde_json::Value) -> Vec<String> {
-    f["event_ids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect()
-}
-
 fn s<'a>(f: &'a serde_json::Value, key: &str) -> &'a str {
     f[key].as_str().unwrap_or_default()
-}
-
-fn rank(severity: &str) -> u8 {
-    match severity {
-        "info" => 0,
-        "low" => 1,
-        "medium" => 2,
-        "high" => 3,
-        other => panic!("severity {other}"),
-    }
 }
 
 fn at(date: NaiveDate, h: u32, m: u32) -> NaiveDateTime {

@@ -99,34 +99,7 @@ pub fn ids_by_time(store: &Path) -> HashMap<String, String> {
 
 /// Findings of one analysis for ISO week 2026-W16, with an optional config file's text.
 pub fn analyze(store: &Path, only: &str, config: Option<&str>) -> Vec<Value> {
-    let mut cmd = auditlens();
-    cmd.args([
-        "analyze",
-        "--no-save",
-        "--format",
-        "jsonl",
-        "--week",
-        "2026-W16",
-    ])
-    .args(["--only", only, "--store"])
-    .arg(store);
-    let cfg_dir = tempfile::tempdir().unwrap();
-    if let Some(text) = config {
-        let p = cfg_dir.path().join("auditlens.toml");
-        std::fs::write(&p, text).unwrap();
-        cmd.arg("--config").arg(p);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let found: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let found = analyze_jsonl(store, &["--week", "2026-W16", "--only", only], config);
     for f in &found {
         assert_eq!(f["analysis"], only, "{f}");
         // Nothing from the history before the week is reported.

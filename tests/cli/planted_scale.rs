@@ -39,30 +39,8 @@ fn generate(dir: &Path, format: &str, name: &str, manifest: Option<&Path>) -> Pa
     out
 }
 
-fn jsonl(out: &std::process::Output) -> Vec<Value> {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
-}
-
 fn text<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or("")
-}
-
-fn rank(severity: &str) -> u8 {
-    match severity {
-        "info" => 0,
-        "low" => 1,
-        "medium" => 2,
-        "high" => 3,
-        other => panic!("severity {other}"),
-    }
 }
 
 fn ns(timestamp: &str) -> i64 {
@@ -78,7 +56,7 @@ fn planted_ids(store: &Path, case: &Value) -> Vec<String> {
     let types: BTreeSet<&str> = planted.iter().map(|e| text(e, "event_type")).collect();
     let actors: BTreeSet<&str> = planted.iter().map(|e| text(e, "actor")).collect();
     let found = jsonl(
-        &auditlens()
+        auditlens()
             .args(["query", "--format", "jsonl", "--store"])
             .arg(store)
             .args(["--from", &format_timestamp(*first)])
@@ -122,7 +100,7 @@ fn planted_ids(store: &Path, case: &Value) -> Vec<String> {
 
 fn analyze(store: &Path, config: &Path, week: &str) -> Vec<Value> {
     jsonl(
-        &auditlens()
+        auditlens()
             .args(["analyze", "--format", "jsonl", "--week", week, "--store"])
             .arg(store)
             .arg("--config")
@@ -254,7 +232,7 @@ fn planted_cases_are_found_and_the_background_stays_below_medium() {
         // Every case deletion is still listed: the background's own (a duplicate removed by its
         // author minutes after creating it) as low findings.
         let background_deletions: BTreeSet<String> = jsonl(
-            &auditlens()
+            auditlens()
                 .args(["query", "--format", "jsonl", "--event-type", "case_deleted"])
                 .args(["--week", week, "--store"])
                 .arg(&store)

@@ -14,24 +14,7 @@ fn fixture_store() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn query(store: &Path, args: &[&str]) -> Vec<serde_json::Value> {
-    let out = auditlens()
-        .arg("query")
-        .arg("--store")
-        .arg(store)
-        .args(["--format", "jsonl"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    query_jsonl(store, args)
 }
 
 fn types(rows: &[serde_json::Value]) -> Vec<String> {

@@ -78,34 +78,7 @@ fn store_with(rows: &[String]) -> (tempfile::TempDir, PathBuf, HashMap<String, S
 
 /// `analyze --only NAME --week 2026-W16 [--config]` as parsed findings.
 fn analyze(store: &Path, name: &str, config: Option<&str>) -> Vec<Value> {
-    let mut cmd = auditlens();
-    cmd.args([
-        "analyze",
-        "--no-save",
-        "--format",
-        "jsonl",
-        "--week",
-        "2026-W16",
-    ])
-    .args(["--only", name, "--store"])
-    .arg(store);
-    let cfg_dir = tempfile::tempdir().unwrap();
-    if let Some(text) = config {
-        let path = cfg_dir.path().join("auditlens.toml");
-        std::fs::write(&path, text).unwrap();
-        cmd.arg("--config").arg(path);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    analyze_jsonl(store, &["--week", "2026-W16", "--only", name], config)
 }
 
 /// The ids of the events at these times.
@@ -118,15 +91,6 @@ fn ids_at<S: AsRef<str>>(ids: &HashMap<String, String>, times: &[S]) -> Vec<Stri
                 .unwrap_or_else(|| panic!("no event at {t}"))
                 .clone()
         })
-        .collect()
-}
-
-fn evidence(f: &Value) -> Vec<String> {
-    f["event_ids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
         .collect()
 }
 
