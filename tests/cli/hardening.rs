@@ -160,7 +160,7 @@ fn two_ingests_at_once_one_waits_or_fails_clearly_and_a_stale_lock_recovers() {
     let big = export(dir.path(), "big.csv", 5, 40_000);
     let small = export(dir.path(), "small.csv", 6, 500);
     let store = dir.path().join("store");
-    let mut first = spawn_ingest(&store, &[big.clone()]);
+    let mut first = spawn_ingest(&store, std::slice::from_ref(&big));
     wait_until_locked(&store);
     let lock = store.join("_auditlens/lock");
     let second = auditlens()
@@ -186,7 +186,7 @@ fn two_ingests_at_once_one_waits_or_fails_clearly_and_a_stale_lock_recovers() {
     // A writer killed while holding the lock leaves a lock file naming it; the next writer sees
     // that the holder is gone (the kernel dropped its lock), cleans up and proceeds.
     let third = export(dir.path(), "third.csv", 7, 40_000);
-    let mut killed = spawn_ingest(&store, &[third.clone()]);
+    let mut killed = spawn_ingest(&store, std::slice::from_ref(&third));
     wait_until_locked(&store);
     let _ = killed.kill();
     let _ = killed.wait();
