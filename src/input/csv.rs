@@ -17,7 +17,7 @@ use std::io::Read;
 use memchr::{memchr, memchr2};
 
 use super::columns::{ColumnMap, Field, HeaderMapping, Target};
-use super::row::{RawEvent, RequiredNames, RowError, convert};
+use super::row::{RawEvent, RequiredNames, RowError, RowScratch, convert};
 use super::values::python_cell;
 use super::{ParsedChunk, Quarantined, truncate_raw};
 use crate::model::schema::EventColumns;
@@ -446,9 +446,10 @@ pub fn parse_records(batch: &Batch, spans: &[Span], map: &CsvMapping) -> ParsedC
     let mut cols = EventColumns::with_capacity(spans.len());
     let mut quarantined = Vec::new();
     let mut fields = Vec::with_capacity(map.header.targets.len());
+    let mut scratch = RowScratch::default();
     for span in spans {
         let rec = &batch.data[span.start..span.end];
-        match record_to_event(rec, span.line, map, &mut fields, &mut cols) {
+        match record_to_event(rec, span.line, map, &mut fields, &mut scratch, &mut cols) {
             Ok(()) => {}
             Err(e) => quarantined.push(Quarantined {
                 line: span.line,
@@ -470,6 +471,7 @@ fn record_to_event<'a>(
     line: u64,
     map: &CsvMapping,
     fields: &mut Vec<Cow<'a, [u8]>>,
+    scratch: &mut RowScratch,
     out: &mut EventColumns,
 ) -> Result<(), RowError> {
     split_fields(rec, fields);
@@ -487,16 +489,15 @@ fn record_to_event<'a>(
         line,
         ..RawEvent::default()
     };
-    for (i, (bytes, target)) in fields.iter().zip(&map.header.targets).enumerate() {
+    // Fields are moved out so that unquoted (owned) text becomes a String without another copy.
+    for (i, (bytes, target)) in fields.drain(..).zip(&map.header.targets).enumerate() {
         let text: Cow<'_, str> = match bytes {
             Cow::Borrowed(b) => {
                 Cow::Borrowed(std::str::from_utf8(b).map_err(|e| utf8_error(map, i, e))?)
             }
-            Cow::Owned(b) => Cow::Owned(
-                std::str::from_utf8(b)
-                    .map_err(|e| utf8_error(map, i, e))?
-                    .to_owned(),
-            ),
+            Cow::Owned(b) => {
+                Cow::Owned(String::from_utf8(b).map_err(|e| utf8_error(map, i, e.utf8_error()))?)
+            }
         };
         let text = if map.unneutralise {
             crate::output::unneutralise(text)
@@ -534,7 +535,7 @@ fn record_to_event<'a>(
             }
         }
     }
-    convert(raw, &map.names, out)
+    convert(raw, &map.names, scratch, out)
 }
 
 fn utf8_error(map: &CsvMapping, i: usize, e: std::str::Utf8Error) -> RowError {

@@ -7,6 +7,7 @@ error naming the file and what was expected; it never drops a record silently. T
 know about the store.
 */
 
+pub mod canonical;
 pub mod columns;
 pub mod csv;
 pub mod json;
