@@ -48,6 +48,16 @@ struct Member {
     value: std::ops::Range<usize>,
 }
 
+/// What a string token's escapes require.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Escapes {
+    None,
+    /// Only escapes that serde_json writes the same way.
+    Verbatim,
+    /// `\/` or `\u`: decode and write again.
+    Decode,
+}
+
 /// A key borrowed from the input when it had no escapes.
 enum Key {
     Text(std::ops::Range<usize>),
@@ -93,8 +103,8 @@ impl Canon<'_, '_> {
             b'{' => self.object(depth),
             b'[' => self.array(depth),
             b'"' => {
-                let (body, escaped) = self.string()?;
-                if escaped {
+                let (body, escapes) = self.string()?;
+                if escapes == Escapes::Decode {
                     let s = unescape(&self.text[body.start - 1..body.end + 1])?;
                     push_escaped(&s, self.out);
                 } else {
@@ -122,13 +132,13 @@ impl Canon<'_, '_> {
         }
     }
 
-    /// A string token: the range of its body (between the quotes) and whether it has escapes.
-    /// Raw control characters are invalid JSON: give up on them.
-    fn string(&mut self) -> Option<(std::ops::Range<usize>, bool)> {
+    /// A string token: the range of its body (between the quotes) and which escapes it has.
+    /// Raw control characters and unknown escapes are invalid JSON: give up on them.
+    fn string(&mut self) -> Option<(std::ops::Range<usize>, Escapes)> {
         debug_assert_eq!(self.peek(), Some(b'"'));
         self.i += 1;
         let start = self.i;
-        let mut escaped = false;
+        let mut escapes = Escapes::None;
         loop {
             let k = memchr::memchr2(b'"', b'\\', &self.s[self.i..])?;
             if self.s[self.i..self.i + k].iter().any(|&b| b < 0x20) {
@@ -138,14 +148,20 @@ impl Canon<'_, '_> {
             if self.s[self.i] == b'"' {
                 let body = start..self.i;
                 self.i += 1;
-                return Some((body, escaped));
+                return Some((body, escapes));
             }
-            // A backslash and the byte it escapes; serde_json checks the escape itself later.
-            escaped = true;
+            match self.s.get(self.i + 1)? {
+                // serde_json writes these back exactly so: the token can be copied as it is.
+                b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => {
+                    if escapes == Escapes::None {
+                        escapes = Escapes::Verbatim;
+                    }
+                }
+                // `\/` and `\uXXXX` come out differently (or are invalid): decode them.
+                b'/' | b'u' => escapes = Escapes::Decode,
+                _ => return None,
+            }
             self.i += 2;
-            if self.i > self.s.len() {
-                return None;
-            }
         }
     }
 
@@ -234,8 +250,9 @@ impl Canon<'_, '_> {
                 if self.peek() != Some(b'"') {
                     return None;
                 }
-                let (body, escaped) = self.string()?;
-                let key = if escaped {
+                let (body, escapes) = self.string()?;
+                // Keys sort by their decoded text, so any escape means decoding.
+                let key = if escapes != Escapes::None {
                     Key::Owned(unescape(&self.text[body.start - 1..body.end + 1])?)
                 } else {
                     Key::Text(body)

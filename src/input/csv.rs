@@ -61,24 +61,32 @@ enum Scan {
 
 fn scan_record(buf: &[u8], start: usize, eof: bool) -> Scan {
     let mut i = start;
-    let mut newlines = 0;
+    let mut quoted = false;
+    // Newlines before the record's end are all inside quotes: count them once, and only for
+    // records that had quotes (a `Details` cell has dozens of doubled quotes, each a new quoted
+    // stretch to the scan below).
+    let newlines = |end: usize, quoted: bool| {
+        if quoted {
+            memchr::memchr_iter(b'\n', &buf[start..end]).count() as u64
+        } else {
+            0
+        }
+    };
     loop {
         match memchr2(b'"', b'\n', &buf[i..]) {
             Some(k) if buf[i + k] == b'\n' => {
                 return Scan::Record {
                     end: i + k,
                     next: i + k + 1,
-                    newlines,
+                    newlines: newlines(i + k, quoted),
                 };
             }
             Some(k) => {
                 // Inside quotes until the next quote; a doubled quote re-opens at once.
+                quoted = true;
                 let q = i + k + 1;
                 match memchr(b'"', &buf[q..]) {
-                    Some(k2) => {
-                        newlines += memchr::memchr_iter(b'\n', &buf[q..q + k2]).count() as u64;
-                        i = q + k2 + 1;
-                    }
+                    Some(k2) => i = q + k2 + 1,
                     None if eof => return Scan::Unterminated,
                     None => return Scan::NeedMore,
                 }
@@ -87,7 +95,7 @@ fn scan_record(buf: &[u8], start: usize, eof: bool) -> Scan {
                 return Scan::Record {
                     end: buf.len(),
                     next: buf.len(),
-                    newlines,
+                    newlines: newlines(buf.len(), quoted),
                 };
             }
             None => return Scan::NeedMore,
@@ -213,25 +221,14 @@ impl<R: Read> Splitter<R> {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        let old = self.buf.len();
-        self.buf.resize(old + READ_CHUNK, 0);
-        let mut filled = old;
-        // Read until the chunk is full or the input ends, so small reads (gzip) batch up.
-        while filled < self.buf.len() {
-            match self.reader.read(&mut self.buf[filled..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.buf.truncate(filled);
-                    return Err(e);
-                }
-            }
+        // Read until the chunk is full or the input ends, so small reads (gzip) batch up;
+        // `read_to_end` fills spare capacity without zeroing it first.
+        self.buf.reserve(READ_CHUNK);
+        let want = READ_CHUNK as u64;
+        let got = (&mut self.reader).take(want).read_to_end(&mut self.buf)?;
+        if (got as u64) < want {
+            self.eof = true;
         }
-        self.buf.truncate(filled);
         Ok(())
     }
 
@@ -306,7 +303,18 @@ impl<R: Read> Splitter<R> {
             return Ok(None);
         }
         // Own the batch's bytes; the rest stays for the next call. Spans are relative to batch_start.
-        let data = self.buf[batch_start..self.pos].to_vec();
+        let data = if batch_start == 0 {
+            // Hand over the buffer itself and keep only the unread tail (usually part of one
+            // record): no copy of the batch.
+            let mut tail = Vec::with_capacity(self.buf.len() - self.pos + READ_CHUNK);
+            tail.extend_from_slice(&self.buf[self.pos..]);
+            let mut data = std::mem::replace(&mut self.buf, tail);
+            data.truncate(self.pos);
+            self.pos = 0;
+            data
+        } else {
+            self.buf[batch_start..self.pos].to_vec()
+        };
         Ok(Some(Batch {
             data,
             records,
