@@ -22,13 +22,25 @@ const MAX_DEPTH: usize = 100;
 /// allowed), to `out`. Returns `false`, with `out` restored to its length on entry, when the fast
 /// path cannot vouch for the result: the caller must then use the reference path.
 pub fn object_text(text: &str, out: &mut String) -> bool {
+    object_text_with(text, out, &mut Scratch::default())
+}
+
+/// Buffers [`object_text_with`] reuses from call to call.
+#[derive(Default)]
+pub struct Scratch {
+    members: Vec<Member>,
+}
+
+/// [`object_text`] with reused buffers (ingest calls it once per row).
+pub fn object_text_with(text: &str, out: &mut String, scratch: &mut Scratch) -> bool {
     let start = out.len();
+    scratch.members.clear();
     let mut p = Canon {
         s: text.as_bytes(),
         text,
         i: 0,
         out,
-        members: Vec::new(),
+        members: std::mem::take(&mut scratch.members),
     };
     p.ws();
     let ok = p.peek() == Some(b'{') && p.value(0).is_some() && {
@@ -38,6 +50,7 @@ pub fn object_text(text: &str, out: &mut String) -> bool {
     if !ok {
         p.out.truncate(start);
     }
+    scratch.members = p.members;
     ok
 }
 
@@ -280,9 +293,10 @@ impl Canon<'_, '_> {
         let members = &mut self.members[first_member..];
         // Stable, so among equal keys the last one read is last.
         members.sort_by(|a, b| key_text(text, a).cmp(key_text(text, b)));
-        let mut object =
-            String::with_capacity(self.out.len() - scratch_start + 2 * members.len() + 2);
-        object.push('{');
+        // The sorted object is written after the members' text, which is then cut out: the
+        // buffer is reused, nothing is allocated.
+        let object_start = self.out.len();
+        self.out.push('{');
         for (n, m) in members.iter().enumerate() {
             if members
                 .get(n + 1)
@@ -290,17 +304,16 @@ impl Canon<'_, '_> {
             {
                 continue;
             }
-            if object.len() > 1 {
-                object.push(',');
+            if self.out.len() > object_start + 1 {
+                self.out.push(',');
             }
-            push_key(key_text(text, m), &mut object);
-            object.push(':');
-            object.push_str(&self.out[m.value.clone()]);
+            push_escaped(key_text(text, m), self.out);
+            self.out.push(':');
+            self.out.extend_from_within(m.value.clone());
         }
-        object.push('}');
+        self.out.push('}');
         self.members.truncate(first_member);
-        self.out.truncate(scratch_start);
-        self.out.push_str(&object);
+        self.out.replace_range(scratch_start..object_start, "");
         Some(())
     }
 }
@@ -310,11 +323,6 @@ fn key_text<'k>(text: &'k str, m: &'k Member) -> &'k str {
         Key::Text(r) => &text[r.clone()],
         Key::Owned(s) => s,
     }
-}
-
-/// A key is written as serde_json writes any string.
-fn push_key(k: &str, out: &mut String) {
-    push_escaped(k, out);
 }
 
 /// Decode a string token (with its quotes) exactly as serde_json does, rejecting what it rejects.

@@ -138,7 +138,9 @@ pub fn split_fields<'a>(rec: &'a [u8], out: &mut Vec<Cow<'a, [u8]>>) {
                         return;
                     }
                     Some(k) if rec.get(i + k + 1) == Some(&b'"') => {
-                        let o = owned.get_or_insert_with(Vec::new);
+                        // The field is at most the rest of the record: one allocation, no regrowth.
+                        let o =
+                            owned.get_or_insert_with(|| Vec::with_capacity(rec.len() - seg_start));
                         o.extend_from_slice(&rec[seg_start..=i + k]);
                         i += k + 2;
                         seg_start = i;

@@ -81,6 +81,7 @@ pub struct RowScratch {
     details: String,
     ips: StrList,
     hasher: EventHasher,
+    canon: canonical::Scratch,
 }
 
 /// Validate `raw` and append it to `out`. On error nothing is appended.
@@ -138,7 +139,7 @@ pub fn convert(
                 details_json.push_str("{}");
                 true
             }
-            Some(text) => canonical::object_text(text, details_json),
+            Some(text) => canonical::object_text_with(text, details_json, &mut scratch.canon),
         };
     if !fast {
         let mut details = raw.details;
