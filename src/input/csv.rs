@@ -198,6 +198,8 @@ pub struct Splitter<R> {
     expected_fields: usize,
     /// Bytes consumed from the (decompressed) input so far, for progress.
     pub consumed: u64,
+    /// A buffer of an earlier batch, handed back for reuse (see [`Splitter::recycle`]).
+    spare: Option<Vec<u8>>,
 }
 
 impl<R: Read> Splitter<R> {
@@ -212,6 +214,16 @@ impl<R: Read> Splitter<R> {
             line,
             expected_fields,
             consumed: 0,
+            spare: None,
+        }
+    }
+
+    /// Hand back the bytes of a batch that has been parsed: the next batch reads into them.
+    /// Fresh buffers cost a page fault per 4 KiB touched, which profiles showed in the reader.
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.spare.is_none() {
+            buf.clear();
+            self.spare = Some(buf);
         }
     }
 
@@ -308,7 +320,8 @@ impl<R: Read> Splitter<R> {
         let data = if batch_start == 0 {
             // Hand over the buffer itself and keep only the unread tail (usually part of one
             // record): no copy of the batch.
-            let mut tail = Vec::with_capacity(self.buf.len() - self.pos + READ_CHUNK);
+            let mut tail = self.spare.take().unwrap_or_default();
+            tail.reserve(self.buf.len() - self.pos + READ_CHUNK);
             tail.extend_from_slice(&self.buf[self.pos..]);
             let mut data = std::mem::replace(&mut self.buf, tail);
             data.truncate(self.pos);

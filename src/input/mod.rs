@@ -301,17 +301,26 @@ fn pipeline<R: Read + Send>(
     std::thread::scope(|scope| {
         let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<csv::Batch>(1);
         let (parsed_tx, parsed_rx) = std::sync::mpsc::sync_channel::<Vec<ParsedChunk>>(1);
+        // Parsed batches' byte buffers go back to the reader to be filled again.
+        let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
         let reader = scope.spawn(move || -> io::Result<()> {
-            while let Some(batch) = splitter.next_batch(CSV_BATCH_BYTES)? {
+            loop {
+                if let Ok(buf) = spare_rx.try_recv() {
+                    splitter.recycle(buf);
+                }
+                let Some(batch) = splitter.next_batch(CSV_BATCH_BYTES)? else {
+                    return Ok(());
+                };
                 if batch_tx.send(batch).is_err() {
-                    break; // the consumer stopped on an error of its own
+                    return Ok(()); // the consumer stopped on an error of its own
                 }
             }
-            Ok(())
         });
         scope.spawn(move || {
             for batch in batch_rx {
-                if parsed_tx.send(parse_batch(batch, mapping)).is_err() {
+                let (chunks, data) = parse_batch(batch, mapping);
+                let _ = spare_tx.try_send(data);
+                if parsed_tx.send(chunks).is_err() {
                     break;
                 }
             }
@@ -332,8 +341,8 @@ fn pipeline<R: Read + Send>(
     })
 }
 
-/// Parse one batch on rayon's pool; chunks come back in file order.
-fn parse_batch(batch: csv::Batch, mapping: &csv::CsvMapping) -> Vec<ParsedChunk> {
+/// Parse one batch on rayon's pool; chunks come back in file order, with the batch's bytes.
+fn parse_batch(batch: csv::Batch, mapping: &csv::CsvMapping) -> (Vec<ParsedChunk>, Vec<u8>) {
     let mut chunks: Vec<ParsedChunk> = batch
         .records
         .par_chunks(RECORDS_PER_TASK)
@@ -348,5 +357,5 @@ fn parse_batch(batch: csv::Batch, mapping: &csv::CsvMapping) -> Vec<ParsedChunk>
             rows_read: rows,
         });
     }
-    chunks
+    (chunks, batch.data)
 }
