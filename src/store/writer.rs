@@ -72,6 +72,13 @@ pub struct FileWriter<'a> {
     finished: bool,
 }
 
+/// The compression of every Parquet file auditlens writes (store parts and `--format parquet`).
+pub fn zstd() -> ParquetCompression {
+    let level = polars::polars_utils::compression::ZstdLevel::try_new(ZSTD_LEVEL)
+        .expect("ZSTD_LEVEL is a valid zstd level");
+    ParquetCompression::Zstd(Some(level))
+}
+
 fn writer_for(
     path: &std::path::Path,
     schema: &Schema,
@@ -79,9 +86,7 @@ fn writer_for(
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
     let keep = file.try_clone().map_err(|e| Error::io(path, e))?;
     let writer = ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(Some(
-            polars::polars_utils::compression::ZstdLevel::try_new(ZSTD_LEVEL)?,
-        )))
+        .with_compression(zstd())
         .with_row_group_size(Some(ROW_GROUP_ROWS))
         .batched(schema)?;
     Ok((writer, keep))
