@@ -22,6 +22,9 @@ use crate::model::schema::{cols, event_schema};
 
 /// Rows per Parquet row group.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
+/// A date whose buffer got no rows in this many appends (parsed chunks of a few thousand rows)
+/// is written out.
+const IDLE_APPENDS: u64 = 8;
 /// Rows buffered across all dates before the largest buffer is written out.
 const MAX_BUFFERED_ROWS: usize = 512 * 1024;
 /// zstd level of the parts. Level 1 compresses at about twice the speed of the default (3) and
@@ -57,6 +60,8 @@ struct DateBuffer {
     frames: Vec<DataFrame>,
     rows: usize,
     part: Option<OpenPart>,
+    /// The number of the append that last added rows (see [`IDLE_APPENDS`]).
+    last_append: u64,
 }
 
 /// Parts of one source file being written.
@@ -67,6 +72,8 @@ pub struct FileWriter<'a> {
     seq: usize,
     dates: BTreeMap<String, DateBuffer>,
     buffered: usize,
+    /// Appends so far.
+    appends: u64,
     quarantine_rows: Vec<Quarantined>,
     quarantine_part: Option<OpenPart>,
     finished: bool,
@@ -101,6 +108,7 @@ impl<'a> FileWriter<'a> {
             seq: 0,
             dates: BTreeMap::new(),
             buffered: 0,
+            appends: 0,
             quarantine_rows: Vec::new(),
             quarantine_part: None,
             finished: false,
@@ -121,12 +129,26 @@ impl<'a> FileWriter<'a> {
         if n == 0 {
             return Ok(());
         }
+        self.appends += 1;
         let buf = self.dates.entry(date.to_owned()).or_default();
         buf.frames.push(df);
         buf.rows += n;
+        buf.last_append = self.appends;
         self.buffered += n;
         if buf.rows >= ROW_GROUP_ROWS {
             self.flush(date)?;
+        }
+        // Exports are in time order (either way), so a date that stopped receiving rows is
+        // complete: write it now, while parsing goes on, instead of holding it until the size
+        // limits below or the end of the file (which left a long serial flush at the end).
+        let idle: Vec<String> = self
+            .dates
+            .iter()
+            .filter(|(_, b)| b.rows > 0 && b.last_append + IDLE_APPENDS < self.appends)
+            .map(|(d, _)| d.clone())
+            .collect();
+        for d in idle {
+            self.flush(&d)?;
         }
         while self.buffered > MAX_BUFFERED_ROWS {
             let largest = self
