@@ -82,13 +82,19 @@ fn scan_record(buf: &[u8], start: usize, eof: bool) -> Scan {
                 };
             }
             Some(k) => {
-                // Inside quotes until the next quote; a doubled quote re-opens at once.
+                // Inside quotes until a quote that is not doubled (`""` stays inside).
                 quoted = true;
-                let q = i + k + 1;
-                match memchr(b'"', &buf[q..]) {
-                    Some(k2) => i = q + k2 + 1,
-                    None if eof => return Scan::Unterminated,
-                    None => return Scan::NeedMore,
+                let mut q = i + k + 1;
+                loop {
+                    match memchr(b'"', &buf[q..]) {
+                        Some(k2) if buf.get(q + k2 + 1) == Some(&b'"') => q += k2 + 2,
+                        Some(k2) => {
+                            i = q + k2 + 1;
+                            break;
+                        }
+                        None if eof => return Scan::Unterminated,
+                        None => return Scan::NeedMore,
+                    }
                 }
             }
             None if eof => {
