@@ -61,33 +61,43 @@ done
 RESULTS="$OUT/results.tsv"
 : >"$RESULTS"
 
-# measure STEP TOOL INPUT TARGET CMD...: run CMD $REPEAT times (after $PREP, untimed, if set) and
-# record the best wall time with that run's CPU time and peak RSS.
-measure() {
+# Best run per measurement: "wall<TAB>cpu<TAB>rss_kib", and the order measurements were declared in.
+declare -A BEST
+ORDER=()
+
+# run_once STEP TOOL INPUT TARGET CMD...: run CMD once under /usr/bin/time -v (after $PREP,
+# untimed, if set) and keep it if it is the fastest run of that measurement so far.
+run_once() {
     local step=$1 tool=$2 input=$3 target=$4
     shift 4
-    local best="" line
-    for ((i = 1; i <= REPEAT; i++)); do
-        if [ -n "${PREP:-}" ]; then eval "$PREP"; fi
-        # Wall time from the shell's microsecond clock (time -v prints only centiseconds).
-        local t0=$EPOCHREALTIME
-        if ! /usr/bin/time -v -o "$OUT/time.txt" "$@" >"$OUT/last.log" 2>&1; then
-            echo "bench: FAILED: $*" >&2
-            cat "$OUT/last.log" "$OUT/time.txt" >&2
-            exit 1
-        fi
-        local t1=$EPOCHREALTIME
-        line=$(awk -F': ' -v t0="$t0" -v t1="$t1" '
-            /User time/ {u = $2}
-            /System time/ {s = $2}
-            /Maximum resident set size/ {m = $2}
-            END {printf "%.3f\t%.3f\t%d\n", t1 - t0, u + s, m}' "$OUT/time.txt")
-        if [ -z "$best" ] || awk -v a="${line%%$'\t'*}" -v b="${best%%$'\t'*}" 'BEGIN {exit !(a < b)}'; then
-            best=$line
-        fi
-    done
-    printf '%s\t%s\t%s\t%s\t%s\n' "$step" "$tool" "$input" "$best" "$target" >>"$RESULTS"
-    printf '   %-8s %-10s %-6s wall %s s  cpu %s s  rss %s KiB\n' "$step" "$tool" "$input" $best
+    local key="$step"$'\t'"$tool"$'\t'"$input"$'\t'"$target"
+    if [ -n "${PREP:-}" ]; then eval "$PREP"; fi
+    # Wall time from the shell's microsecond clock (time -v prints only centiseconds).
+    local t0=$EPOCHREALTIME
+    if ! /usr/bin/time -v -o "$OUT/time.txt" "$@" >"$OUT/last.log" 2>&1; then
+        echo "bench: FAILED: $*" >&2
+        cat "$OUT/last.log" "$OUT/time.txt" >&2
+        exit 1
+    fi
+    local t1=$EPOCHREALTIME
+    local line
+    line=$(awk -F': ' -v t0="$t0" -v t1="$t1" '
+        /User time/ {u = $2}
+        /System time/ {s = $2}
+        /Maximum resident set size/ {m = $2}
+        END {printf "%.3f\t%.3f\t%d\n", t1 - t0, u + s, m}' "$OUT/time.txt")
+    printf '   %-14s %-10s %-4s wall %s s  cpu %s s  rss %s KiB\n' "$step" "$tool" "$input" $line
+    if [ -z "${BEST[$key]:-}" ]; then
+        ORDER+=("$key")
+        BEST[$key]=$line
+    elif awk -v a="${line%%$'\t'*}" -v b="${BEST[$key]%%$'\t'*}" 'BEGIN {exit !(a < b)}'; then
+        BEST[$key]=$line
+    fi
+}
+
+# measure STEP TOOL INPUT TARGET CMD...: $REPEAT runs of one command.
+measure() {
+    for ((rep = 1; rep <= REPEAT; rep++)); do run_once "$@"; done
 }
 
 LAST_STORE=""
@@ -96,13 +106,17 @@ for n in $SIZES; do
     f="$DATA/events-$h-seed$SEED.csv"
     store="$OUT/store-$h"
     echo "== ingest $h rows ($f, $(du -h "$f" | cut -f1))"
-    PREP="" measure read-floor cat "$h" "" sh -c "cat '$f' >/dev/null"
-    PREP="rm -rf '$store'" measure ingest auditlens "$h" "<=peers,rss<=1536" \
-        "$BIN" ingest --quiet --store "$store" "$f"
-    PREP="rm -f '$OUT/duckdb.parquet'" measure ingest duckdb "$h" "" \
-        "$PY" bench/duckdb_ingest.py "$f" "$OUT/duckdb.parquet"
-    PREP="rm -f '$OUT/polars.parquet'" measure ingest polars "$h" "" \
-        "$PY" bench/polars_ingest.py "$f" "$OUT/polars.parquet"
+    # The tools take turns, run after run, so that load from elsewhere on the machine falls on all
+    # of them alike.
+    for ((rep = 1; rep <= REPEAT; rep++)); do
+        PREP="" run_once read-floor cat "$h" "" sh -c "cat '$f' >/dev/null"
+        PREP="rm -rf '$store'" run_once ingest auditlens "$h" "<=peers,rss<=1536" \
+            "$BIN" ingest --quiet --store "$store" "$f"
+        PREP="rm -f '$OUT/duckdb.parquet'" run_once ingest duckdb "$h" "" \
+            "$PY" bench/duckdb_ingest.py "$f" "$OUT/duckdb.parquet"
+        PREP="rm -f '$OUT/polars.parquet'" run_once ingest polars "$h" "" \
+            "$PY" bench/polars_ingest.py "$f" "$OUT/polars.parquet"
+    done
     LAST_STORE=$store
     LAST_H=$h
 done
@@ -129,6 +143,11 @@ measure query-day-csv auditlens "$LAST_H" "" \
     "$BIN" query --store "$LAST_STORE" --from "$DAY" --to "$DAY" --format csv --out "$OUT/day.csv"
 measure query-day-page auditlens "$LAST_H" "<=0.2" \
     sh -c "'$BIN' query --store '$LAST_STORE' --from '$DAY' --to '$DAY' --limit 100 >/dev/null"
+
+for key in "${ORDER[@]}"; do
+    IFS=$'\t' read -r step tool input target <<<"$key"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$step" "$tool" "$input" "${BEST[$key]}" "$target" >>"$RESULTS"
+done
 
 echo "== results"
 {
