@@ -1,6 +1,7 @@
 """Turn bench/out/results.tsv (written by bench/run.sh) into the results table.
 
-Prints the table and writes bench/RESULTS.md with the machine description. Ratios are auditlens's
+Prints the table and writes bench/RESULTS.md with the machine description, followed by the
+hand-written bench/NOTES.md (analysis that a rerun should keep). Ratios are auditlens's
 figure divided by the peer's on the same file (below 1.00 means auditlens is faster or smaller).
 """
 
@@ -116,3 +117,7 @@ with open(results_md, "w") as f:
     f.write(table + "\n")
     if growth:
         f.write("\n" + growth + "\n")
+    notes = os.path.join(os.path.dirname(os.path.abspath(results_md)), "NOTES.md")
+    if os.path.exists(notes):
+        with open(notes) as n:
+            f.write("\n" + n.read())
