@@ -10,7 +10,8 @@ live on the same UTC day as the original: ids are loaded lazily, one already-sto
 never the whole store.
 */
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -207,46 +208,51 @@ fn ingest_file(
 
     let progress = AtomicU64::new(0);
     let mut writer = FileWriter::new(store, &input.display);
-    let mut pending: HashSet<EventId> = HashSet::new();
+    let mut pending = IdSet::default();
     let (mut rows_read, mut stored, mut duplicates, mut quarantined) = (0u64, 0u64, 0u64, 0u64);
     let (mut first_ns, mut last_ns) = (i64::MAX, i64::MIN);
-    let mut frames: Vec<(String, DataFrame)> = Vec::new();
     let facts = {
         let mut sink = |chunk: input::ParsedChunk| -> Result<()> {
             rows_read += chunk.rows_read;
             quarantined += chunk.quarantined.len() as u64;
             writer.quarantine(chunk.quarantined)?;
-            let ids = chunk.events.ids().to_vec();
-            let ts = chunk.events.timestamps().to_vec();
-            if ids.is_empty() {
+            if chunk.events.is_empty() {
                 return Ok(());
             }
             // Decide per row: new, or a duplicate of a stored / earlier row; group new rows by day.
-            let mut by_date: HashMap<i64, Vec<IdxSize>> = HashMap::new();
-            for (i, (id, &t)) in ids.iter().zip(&ts).enumerate() {
+            // Input is usually in time order, so a chunk is mostly one day: `day_rows` holds the
+            // current run and is only split into per-day lists when the day changes.
+            let mut by_date: Vec<(i64, Vec<IdxSize>)> = Vec::new();
+            let ids = chunk.events.ids();
+            let ts = chunk.events.timestamps();
+            for (i, (id, &t)) in ids.iter().zip(ts).enumerate() {
                 first_ns = first_ns.min(t);
                 last_ns = last_ns.max(t);
                 let day = t.div_euclid(crate::time::NANOS_PER_DAY);
                 seen.ensure_day(store, day)?;
                 if seen.contains(id) || !pending.insert(*id) {
                     duplicates += 1;
-                } else {
-                    by_date.entry(day).or_default().push(i as IdxSize);
+                    continue;
+                }
+                match by_date.iter_mut().find(|(d, _)| *d == day) {
+                    Some((_, rows)) => rows.push(i as IdxSize),
+                    None => by_date.push((day, vec![i as IdxSize])),
                 }
             }
+            let n = ids.len();
             let df = chunk.events.finish(&input.display)?;
-            let mut days: Vec<_> = by_date.into_iter().collect();
-            days.sort_unstable_by_key(|(d, _)| *d);
-            for (day, idx) in days {
+            by_date.sort_unstable_by_key(|(d, _)| *d);
+            for (day, idx) in by_date {
                 stored += idx.len() as u64;
-                let idx = IdxCa::from_vec("idx".into(), idx);
-                let part = df.take(&idx)?;
+                // All rows new and of one day (the usual case): no copy.
+                let part = if idx.len() == n {
+                    df.clone()
+                } else {
+                    df.take(&IdxCa::from_vec("idx".into(), idx))?
+                };
                 let date = date_of(day * crate::time::NANOS_PER_DAY)
                     .format("%Y-%m-%d")
                     .to_string();
-                frames.push((date, part));
-            }
-            for (date, part) in frames.drain(..) {
                 writer.append(&date, part)?;
             }
             bar.set_position(done_bytes + progress.load(Ordering::Relaxed));
@@ -309,11 +315,39 @@ fn ingest_file(
     })
 }
 
+/// A set of event ids. Ids are BLAKE3 output, uniformly distributed and not chosen by an attacker
+/// (finding colliding inputs would mean breaking BLAKE3), so their low bits serve as the hash: no
+/// SipHash per lookup, which showed up in profiles of ingest.
+type IdSet = HashSet<EventId, BuildHasherDefault<IdHasher>>;
+
+/// The pass-through hasher behind [`IdSet`].
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `EventId` (it hashes one u128); kept correct for any other caller.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64 ^ (v >> 64) as u64;
+    }
+}
+
 /// Event ids already committed to the store, loaded one day at a time as input reaches that day.
 #[derive(Default)]
 struct SeenIds {
-    ids: HashSet<EventId>,
+    ids: IdSet,
     loaded_days: HashSet<i64>,
+    /// The day checked last: consecutive rows are almost always of the same day.
+    last_day: Option<i64>,
 }
 
 impl SeenIds {
@@ -321,11 +355,15 @@ impl SeenIds {
         self.ids.contains(id)
     }
 
-    fn extend(&mut self, ids: HashSet<EventId>) {
+    fn extend(&mut self, ids: IdSet) {
         self.ids.extend(ids);
     }
 
     fn ensure_day(&mut self, store: &Store, day: i64) -> Result<()> {
+        if self.last_day == Some(day) {
+            return Ok(());
+        }
+        self.last_day = Some(day);
         if !self.loaded_days.insert(day) {
             return Ok(());
         }

@@ -39,21 +39,26 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let dest = Destination::new(args.out.as_deref(), Some(store.root()))?;
     let filter = args.filter.resolve(&store)?;
     let sort = SortMultipleOptions::default().with_order_descending(args.newest_first);
+    // Only the columns the output format shows are read.
+    let wanted = events::columns_for(args.format);
     let df = if filter.ips.is_empty() {
         // Everything pushes down: the sort with a limit becomes a top-k.
         let mut lf = store.scan(filter.time_range())?;
         if let Some(p) = filter.predicate() {
             lf = lf.filter(p);
         }
-        lf = lf.sort([cols::TIMESTAMP_NS, cols::EVENT_ID], sort);
-        if let Some(n) = args.limit {
-            lf = lf.limit(n as IdxSize);
+        if let Some(names) = wanted {
+            lf = lf.select(names.iter().map(|n| col(*n)).collect::<Vec<_>>());
         }
-        lf.collect()?
+        match args.limit {
+            Some(n) => lf
+                .sort([cols::TIMESTAMP_NS, cols::EVENT_ID], sort)
+                .limit(n as IdxSize)
+                .collect()?,
+            None => events::in_time_order(lf.collect()?, args.newest_first)?,
+        }
     } else {
-        let df = filter
-            .load(&store, None)?
-            .sort([cols::TIMESTAMP_NS, cols::EVENT_ID], sort)?;
+        let df = events::in_time_order(filter.load(&store, wanted)?, args.newest_first)?;
         match args.limit {
             Some(n) => df.slice(0, n),
             None => df,

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::columns::{ColumnMap, Field, event_type_priority, json_field};
-use super::row::{RawEvent, RequiredNames, RowError, convert};
+use super::row::{RawEvent, RequiredNames, RowError, RowScratch, convert};
 use super::{ParsedChunk, Quarantined, truncate_raw};
 use crate::model::schema::EventColumns;
 
@@ -390,6 +390,7 @@ impl LineCounter {
 pub fn parse_items(data: &[u8], items: &[Item], column_map: &ColumnMap) -> ParsedChunk {
     let mut cols = EventColumns::with_capacity(items.len());
     let mut quarantined = Vec::new();
+    let mut scratch = RowScratch::default();
     for item in items {
         match item {
             Item::Broken {
@@ -405,7 +406,7 @@ pub fn parse_items(data: &[u8], items: &[Item], column_map: &ColumnMap) -> Parse
             }),
             Item::Object { start, end, line } => {
                 let bytes = &data[*start..*end];
-                if let Err(e) = object_to_event(bytes, *line, column_map, &mut cols) {
+                if let Err(e) = object_to_event(bytes, *line, column_map, &mut scratch, &mut cols) {
                     quarantined.push(Quarantined {
                         line: *line,
                         column: e.column,
@@ -427,6 +428,7 @@ fn object_to_event(
     bytes: &[u8],
     line: u64,
     column_map: &ColumnMap,
+    scratch: &mut RowScratch,
     out: &mut EventColumns,
 ) -> Result<(), RowError> {
     let obj: Map<String, Value> = serde_json::from_slice(bytes).map_err(|e| {
@@ -511,7 +513,7 @@ fn object_to_event(
             other => Some(Cow::Owned(other.to_string())),
         };
     }
-    convert(raw, &names, out)
+    convert(raw, &names, scratch, out)
 }
 
 #[cfg(test)]

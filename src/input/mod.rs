@@ -5,8 +5,17 @@ from the JSON layouts, and turning records into canonical event columns in paral
 A file either yields every record (as an event or a quarantine entry) or fails as a whole with an
 error naming the file and what was expected; it never drops a record silently. This module does not
 know about the store.
+
+A CSV file goes through three stages running side by side (see `pipeline`): a reader thread reads,
+hashes (SHA-256 of the file) and splits the bytes into batches of records; a parser thread hands each
+batch to rayon's pool, which turns records into event columns (the canonical JSON of the details and
+the BLAKE3 event id are computed there); the calling thread gets the parsed chunks in file order and
+deduplicates and writes them. Bounded channels between the stages keep memory flat for any file size.
+Profiles of ingest put most of the CPU time in the event-id hash, the file hash, zstd and polars'
+Parquet encoding; the per-row work of this module allocates nothing in the common case.
 */
 
+pub mod canonical;
 pub mod columns;
 pub mod csv;
 pub mod json;
@@ -164,7 +173,7 @@ pub fn read_export(
             let head = raw.fill_buf().map_err(|e| Error::io(path, e))?;
             head.starts_with(&[0x1f, 0x8b])
         };
-        let mut reader: Box<dyn Read + '_> = if gzip {
+        let mut reader: Box<dyn Read + Send + '_> = if gzip {
             Box::new(flate2::read::MultiGzDecoder::new(raw))
         } else {
             Box::new(raw)
@@ -249,7 +258,7 @@ fn read_json(
 
 fn read_csv(
     head: Vec<u8>,
-    reader: Box<dyn Read + '_>,
+    reader: Box<dyn Read + Send + '_>,
     opts: &ReadOptions,
     sink: &mut dyn FnMut(ParsedChunk) -> Result<()>,
 ) -> Result<Format> {
@@ -278,28 +287,83 @@ fn read_csv(
         (true, true) => Format::IncydrCsv,
         (true, false) => Format::ApiCsv,
     };
-    let mut splitter = pre.into_records(header.len());
-    while let Some(batch) = splitter
-        .next_batch(CSV_BATCH_BYTES)
-        .map_err(|e| Error::io(PathBuf::new(), e))?
-    {
-        let mut chunks: Vec<ParsedChunk> = batch
-            .records
-            .par_chunks(RECORDS_PER_TASK)
-            .map(|spans| csv::parse_records(&batch, spans, &mapping))
-            .collect();
-        if !batch.broken.is_empty() {
-            // Lines lost to broken quoting are counted as read and quarantined like any bad record.
-            let rows = batch.broken.len() as u64;
-            chunks.push(ParsedChunk {
-                events: EventColumns::with_capacity(0),
-                quarantined: batch.broken,
-                rows_read: rows,
-            });
-        }
-        for c in chunks {
-            sink(c)?;
-        }
-    }
+    let splitter = pre.into_records(header.len());
+    pipeline(splitter, &mapping, sink)?;
     Ok(format)
+}
+
+/// Run the three stages of reading a CSV file side by side, so that both cores stay busy:
+///
+/// 1. a reader thread reads (and hashes, and decompresses) the file and splits it into batches;
+/// 2. a parser thread turns each batch into event columns on rayon's pool;
+/// 3. the calling thread hands the parsed chunks, in file order, to `sink` (deduplication and
+///    Parquet writing).
+///
+/// Channels of depth one between the stages bound the memory to a few batches whatever the file
+/// size. When the sink fails, dropping its receiver stops the parser and then the reader.
+fn pipeline<R: Read + Send>(
+    mut splitter: csv::Splitter<R>,
+    mapping: &csv::CsvMapping,
+    sink: &mut dyn FnMut(ParsedChunk) -> Result<()>,
+) -> Result<()> {
+    std::thread::scope(|scope| {
+        let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<csv::Batch>(1);
+        let (parsed_tx, parsed_rx) = std::sync::mpsc::sync_channel::<Vec<ParsedChunk>>(1);
+        // Parsed batches' byte buffers go back to the reader to be filled again.
+        let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+        let reader = scope.spawn(move || -> io::Result<()> {
+            loop {
+                if let Ok(buf) = spare_rx.try_recv() {
+                    splitter.recycle(buf);
+                }
+                let Some(batch) = splitter.next_batch(CSV_BATCH_BYTES)? else {
+                    return Ok(());
+                };
+                if batch_tx.send(batch).is_err() {
+                    return Ok(()); // the consumer stopped on an error of its own
+                }
+            }
+        });
+        scope.spawn(move || {
+            for batch in batch_rx {
+                let (chunks, data) = parse_batch(batch, mapping);
+                let _ = spare_tx.try_send(data);
+                if parsed_tx.send(chunks).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut sunk = Ok(());
+        'outer: for chunks in parsed_rx.iter() {
+            for c in chunks {
+                sunk = sink(c);
+                if sunk.is_err() {
+                    break 'outer;
+                }
+            }
+        }
+        drop(parsed_rx);
+        let read = reader.join().expect("the CSV reader thread panicked");
+        sunk?;
+        read.map_err(|e| Error::io(PathBuf::new(), e))
+    })
+}
+
+/// Parse one batch on rayon's pool; chunks come back in file order, with the batch's bytes.
+fn parse_batch(batch: csv::Batch, mapping: &csv::CsvMapping) -> (Vec<ParsedChunk>, Vec<u8>) {
+    let mut chunks: Vec<ParsedChunk> = batch
+        .records
+        .par_chunks(RECORDS_PER_TASK)
+        .map(|spans| csv::parse_records(&batch, spans, mapping))
+        .collect();
+    if !batch.broken.is_empty() {
+        // Lines lost to broken quoting are counted as read and quarantined like any bad record.
+        let rows = batch.broken.len() as u64;
+        chunks.push(ParsedChunk {
+            events: EventColumns::with_capacity(0),
+            quarantined: batch.broken,
+            rows_read: rows,
+        });
+    }
+    (chunks, batch.data)
 }

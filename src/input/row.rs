@@ -9,10 +9,11 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::values::{canonical_json, non_null, split_ip_chain};
+use super::canonical;
+use super::values::{canonical_json, non_null, split_ip_chain_into};
 use crate::model::catalog::Catalog;
 use crate::model::event::{ActorType, EventHasher};
-use crate::model::schema::{EventColumns, EventRow};
+use crate::model::schema::{EventColumns, EventRow, StrList};
 use crate::time::parse_timestamp;
 
 /// One input record before validation. Text fields are borrowed from the input where possible.
@@ -73,10 +74,21 @@ fn parse_details(text: &str) -> serde_json::Result<Value> {
     })
 }
 
+/// Buffers reused from row to row by one parsing task, so that converting a row allocates nothing
+/// in the common case.
+#[derive(Default)]
+pub struct RowScratch {
+    details: String,
+    ips: StrList,
+    hasher: EventHasher,
+    canon: canonical::Scratch,
+}
+
 /// Validate `raw` and append it to `out`. On error nothing is appended.
 pub fn convert(
     raw: RawEvent<'_>,
     names: &RequiredNames,
+    scratch: &mut RowScratch,
     out: &mut EventColumns,
 ) -> Result<(), RowError> {
     let ts_col = names.timestamp.as_deref().or(Some("timestamp"));
@@ -99,67 +111,87 @@ pub fn convert(
         .resolve(type_text)
         .ok_or_else(|| RowError::new(type_col, format!("empty event type {type_text:?}")))?;
 
-    let opt = |v: &Option<Cow<'_, str>>| -> Option<String> {
-        v.as_deref().and_then(non_null).map(str::to_owned)
-    };
+    fn opt<'b>(v: &'b Option<Cow<'_, str>>) -> Option<&'b str> {
+        v.as_deref().and_then(non_null)
+    }
     let actor_name = opt(&raw.actor_name);
     let actor_id = opt(&raw.actor_id);
     let user_agent = opt(&raw.user_agent);
     let affected_name = opt(&raw.affected_name);
     let affected_id = opt(&raw.affected_id);
 
-    let mut details = raw.details;
-    if let Some(text) = raw.details_text.as_deref().and_then(non_null) {
-        match parse_details(text) {
-            Ok(Value::Object(obj)) => {
-                // Fields from their own columns win over the same key inside Details.
-                for (k, v) in obj {
-                    details.entry(k).or_insert(v);
+    let actor_text = opt(&raw.actor_type);
+    let actor_type = match actor_text {
+        None if actor_name == Some("SYSTEM") => Some(ActorType::System),
+        None => Some(ActorType::Unknown),
+        Some(t) => ActorType::parse(t),
+    };
+    let details_text = opt(&raw.details_text);
+
+    let details_json = &mut scratch.details;
+    details_json.clear();
+    // Fast path: the details are exactly the `Details` object's text (no other detail columns, no
+    // undocumented actor type to record), rewritten canonically without a serde_json tree.
+    let fast = raw.details.is_empty()
+        && actor_type.is_some()
+        && match details_text {
+            None => {
+                details_json.push_str("{}");
+                true
+            }
+            Some(text) => canonical::object_text_with(text, details_json, &mut scratch.canon),
+        };
+    if !fast {
+        let mut details = raw.details;
+        if let Some(text) = details_text {
+            match parse_details(text) {
+                Ok(Value::Object(obj)) => {
+                    // Fields from their own columns win over the same key inside Details.
+                    for (k, v) in obj {
+                        details.entry(k).or_insert(v);
+                    }
+                }
+                Ok(other) => {
+                    details.entry("details").or_insert(other);
+                }
+                Err(_) => {
+                    details
+                        .entry("details")
+                        .or_insert_with(|| Value::String(text.to_owned()));
                 }
             }
-            Ok(other) => {
-                details.entry("details").or_insert(other);
-            }
-            Err(_) => {
-                details
-                    .entry("details")
-                    .or_insert_with(|| Value::String(text.to_owned()));
-            }
         }
-    }
-
-    let actor_type = match raw.actor_type.as_deref().and_then(non_null) {
-        None if actor_name.as_deref() == Some("SYSTEM") => ActorType::System,
-        None => ActorType::Unknown,
-        Some(t) => ActorType::parse(t).unwrap_or_else(|| {
+        if let (None, Some(t)) = (actor_type, actor_text) {
             // An actor type nobody has documented: keep the spelling rather than lose it.
             details
                 .entry("actorTypeRaw")
                 .or_insert_with(|| Value::String(t.to_owned()));
-            ActorType::Unknown
-        }),
-    };
+        }
+        details_json.clear();
+        canonical_json(&Value::Object(details), details_json);
+    }
+    let actor_type = actor_type.unwrap_or(ActorType::Unknown);
 
-    let ips: Vec<String> = raw.ip.as_deref().map(split_ip_chain).unwrap_or_default();
-    let ip_refs: Vec<&str> = ips.iter().map(String::as_str).collect();
+    let ips = &mut scratch.ips;
+    ips.clear();
+    if let Some(ip) = raw.ip.as_deref() {
+        split_ip_chain_into(ip, ips);
+    }
 
-    let mut details_json = String::with_capacity(64);
-    canonical_json(&Value::Object(details), &mut details_json);
-
-    let mut h = EventHasher::new();
+    let h = scratch.hasher.reset();
     h.i64(timestamp_ns)
         .str(Some(&resolved.api_name))
-        .str(actor_name.as_deref())
-        .str(actor_id.as_deref())
+        .str(actor_name)
+        .str(actor_id)
         .str(Some(actor_type.as_str()));
-    for ip in &ips {
+    for ip in ips.iter() {
         h.str(Some(ip));
     }
     h.str(None)
-        .str(user_agent.as_deref())
-        .str(affected_name.as_deref())
-        .str(affected_id.as_deref())
-        .str(Some(&details_json));
+        .str(user_agent)
+        .str(affected_name)
+        .str(affected_id)
+        .str(Some(details_json));
 
     out.push(&EventRow {
         event_id: h.finish(),
@@ -168,14 +200,14 @@ pub fn convert(
         event_label: resolved.label,
         category: resolved.category,
         deprecated: resolved.deprecated,
-        actor_name: actor_name.as_deref(),
-        actor_id: actor_id.as_deref(),
+        actor_name,
+        actor_id,
         actor_type: actor_type.as_str(),
-        ip_addresses: &ip_refs,
-        user_agent: user_agent.as_deref(),
-        affected_user_name: affected_name.as_deref(),
-        affected_user_id: affected_id.as_deref(),
-        details: &details_json,
+        ip_addresses: ips,
+        user_agent,
+        affected_user_name: affected_name,
+        affected_user_id: affected_id,
+        details: details_json,
         source_line: raw.line,
     });
     Ok(())

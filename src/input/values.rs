@@ -7,6 +7,8 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Number, Value};
 
+use crate::model::schema::StrList;
+
 /// True for the spellings exports use for "no value": empty, `null` (any case) and Python's `None`.
 pub fn is_null_text(s: &str) -> bool {
     let t = s.trim();
@@ -23,11 +25,47 @@ pub fn non_null(s: &str) -> Option<&str> {
 /// in their canonical form (so `::FFFF:1.2.3.4` and `::ffff:1.2.3.4` compare equal); anything that
 /// is not an address is kept as given rather than dropped.
 pub fn split_ip_chain(raw: &str) -> Vec<String> {
-    raw.split([',', ' ', ';'])
-        .map(str::trim)
-        .filter(|s| !is_null_text(s))
-        .map(normalize_ip)
-        .collect()
+    let mut list = StrList::default();
+    split_ip_chain_into(raw, &mut list);
+    list.iter().map(str::to_owned).collect()
+}
+
+/// [`split_ip_chain`] into a reused buffer (ingest calls it once per row).
+pub fn split_ip_chain_into(raw: &str, out: &mut StrList) {
+    out.clear();
+    for s in raw.split([',', ' ', ';']).map(str::trim) {
+        if !is_null_text(s) {
+            out.push_with(|buf| write_ip(s, buf));
+        }
+    }
+}
+
+/// Write the canonical form of one address (see [`split_ip_chain`]).
+fn write_ip(s: &str, out: &mut String) {
+    use std::fmt::Write;
+    if is_canonical_ipv4(s) {
+        // The common case: already canonical, nothing to format.
+        out.push_str(s);
+        return;
+    }
+    let _ = write!(out, "{}", normalize_ip(s));
+}
+
+/// Dotted-quad IPv4 text whose canonical form is itself (no leading zeros, each octet <= 255).
+fn is_canonical_ipv4(s: &str) -> bool {
+    let mut octets = 0;
+    for o in s.split('.') {
+        octets += 1;
+        let ok = !o.is_empty()
+            && o.len() <= 3
+            && o.bytes().all(|b| b.is_ascii_digit())
+            && (o == "0" || !o.starts_with('0'))
+            && o.parse::<u16>().is_ok_and(|v| v <= 255);
+        if !ok {
+            return false;
+        }
+    }
+    octets == 4
 }
 
 fn normalize_ip(s: &str) -> String {
@@ -290,6 +328,33 @@ mod tests {
             ["2001:db8::2", "10.1.1.1"]
         );
         assert_eq!(split_ip_chain("not-an-ip"), ["not-an-ip"]);
+        assert_eq!(split_ip_chain("010.1.1.1"), ["010.1.1.1"]);
+    }
+
+    #[test]
+    fn the_ipv4_shortcut_agrees_with_formatting() {
+        for s in [
+            "1.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..3.4",
+            "+1.2.3.4",
+            "1.2.3.4 ",
+            "1.2.3.00",
+        ] {
+            if is_canonical_ipv4(s) {
+                assert_eq!(normalize_ip(s), s, "{s}");
+            } else {
+                assert!(
+                    s.parse::<IpAddr>().map_or(true, |ip| ip.to_string() != s),
+                    "{s} is canonical but not taken by the shortcut"
+                );
+            }
+        }
     }
 
     #[test]

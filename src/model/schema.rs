@@ -100,12 +100,54 @@ pub struct EventRow<'a> {
     pub actor_name: Option<&'a str>,
     pub actor_id: Option<&'a str>,
     pub actor_type: &'a str,
-    pub ip_addresses: &'a [&'a str],
+    pub ip_addresses: &'a StrList,
     pub user_agent: Option<&'a str>,
     pub affected_user_name: Option<&'a str>,
     pub affected_user_id: Option<&'a str>,
     pub details: &'a str,
     pub source_line: u64,
+}
+
+/// A short list of strings kept in one reusable buffer (a row's IP addresses), so that building a
+/// row allocates nothing once the buffer has grown.
+#[derive(Debug, Clone, Default)]
+pub struct StrList {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl StrList {
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Append one entry, written by `write` onto the end of the buffer.
+    pub fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        write(&mut self.text);
+        self.ends.push(self.text.len());
+    }
+
+    pub fn push(&mut self, s: &str) {
+        self.push_with(|t| t.push_str(s));
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(s, &e)| &self.text[s..e])
+    }
+
+    pub fn first(&self) -> Option<&str> {
+        self.ends.first().map(|&e| &self.text[..e])
+    }
 }
 
 /// Column builders for a batch of events from one source file.
@@ -180,8 +222,7 @@ impl EventColumns {
         self.actor_id.append_option(r.actor_id);
         self.actor_type.append_value(r.actor_type);
         self.client_ip.append_option(r.ip_addresses.first());
-        self.ip_addresses
-            .append_values_iter(r.ip_addresses.iter().copied());
+        self.ip_addresses.append_values_iter(r.ip_addresses.iter());
         self.user_agent.append_option(r.user_agent);
         self.affected_user_name.append_option(r.affected_user_name);
         self.affected_user_id.append_option(r.affected_user_id);
@@ -195,7 +236,12 @@ impl EventColumns {
     pub fn finish(mut self, source_file: &str) -> PolarsResult<DataFrame> {
         use cols::*;
         let n = self.ids.len();
-        let ids: StringChunked = self.ids.iter().map(|id| Some(id.to_hex())).collect();
+        // Hex digits written into one stack buffer: no allocation per id.
+        let mut ids = StringChunkedBuilder::new(EVENT_ID.into(), n);
+        for id in &self.ids {
+            ids.append_value(id.hex_digits().as_str());
+        }
+        let ids = ids.finish();
         let ts_us: Vec<i64> = self.ts.iter().map(|ns| ns.div_euclid(1000)).collect();
         let columns: Vec<Column> = vec![
             ids.with_name(EVENT_ID.into()).into_column(),

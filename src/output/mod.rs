@@ -147,7 +147,7 @@ pub fn write_frame(
         let f = File::create(path).map_err(|e| Error::io(path, e))?;
         let mut df = df.clone();
         ParquetWriter::new(f)
-            .with_compression(ParquetCompression::Zstd(None))
+            .with_compression(crate::store::writer::zstd())
             .finish(&mut df)?;
         return Ok(());
     }
