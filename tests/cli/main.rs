@@ -7,6 +7,7 @@ mod ingest;
 mod ips_and_cases;
 mod planted;
 mod privilege;
+mod properties;
 mod query;
 mod report;
 mod scale;
