@@ -2,6 +2,7 @@
 //! output and the store it writes. One test binary (modules below) keeps link time down.
 
 mod common;
+mod fuzz_regressions;
 mod hardening;
 mod ingest;
 mod ips_and_cases;
