@@ -22,7 +22,9 @@ pub struct TimestampError(&'static str);
 /// Parse an export timestamp to nanoseconds since the epoch (UTC).
 ///
 /// Accepted: `YYYY-MM-DD[T| ]HH:MM[:SS[.fffffffff]]` followed by nothing (UTC), `Z`, `UTC`, or an
-/// offset `+HH:MM`, `+HHMM`, `+HH`. Years 1900 to 2262 (the range of nanoseconds in an i64).
+/// offset `+HH:MM`, `+HHMM`, `+HH`. Years 1900 to 2262 (the range of nanoseconds in an i64), and
+/// the instant itself from 1900-01-01T00:00:00Z on, so that what [`format_timestamp`] prints for
+/// any parsed value parses again.
 pub fn parse_timestamp(text: &str) -> Result<i64, TimestampError> {
     let s = text.trim().as_bytes();
     let mut p = Cursor { s, i: 0 };
@@ -108,6 +110,11 @@ pub fn parse_timestamp(text: &str) -> Result<i64, TimestampError> {
     let days = i64::from(date.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE;
     let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)
         - offset_secs;
+    // `1900-01-01T00:30:00+01:00` is 1899 in UTC: it would be stored, exported as 1899 and then
+    // refused when the export is read back, so the range applies to the instant too.
+    if secs < MIN_SECS {
+        return Err(TimestampError("before 1900-01-01T00:00:00Z"));
+    }
     // Nanoseconds in an i64 reach from 1677 to 2262; later instants cannot be stored exactly.
     secs.checked_mul(NANOS_PER_SEC)
         .and_then(|n| n.checked_add(nanos))
@@ -115,6 +122,9 @@ pub fn parse_timestamp(text: &str) -> Result<i64, TimestampError> {
             "outside the range that can be stored to the nanosecond (up to 2262-04-11)",
         ))
 }
+
+/// 1900-01-01T00:00:00Z in seconds since the epoch: the earliest instant accepted.
+const MIN_SECS: i64 = -2_208_988_800;
 
 /// `NaiveDate::from_ymd(1970, 1, 1).num_days_from_ce()`.
 const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
@@ -229,9 +239,24 @@ mod tests {
             "0001-01-01T00:00:00Z",
             "9999-12-31T23:59:59Z",
             "2262-12-31T23:59:59Z",
+            "1900-01-01T00:00:00+00:01",
+            "1900-01-01 00:59:59.999999999 +01:00",
         ] {
             assert!(parse_timestamp(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_range_edges_parse_and_print_back() {
+        for s in [
+            "1900-01-01T00:00:00Z",
+            "1900-01-01T01:00:00+01:00",
+            "2262-04-11T23:47:16.854775807Z",
+        ] {
+            let ns = parse_timestamp(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+            assert_eq!(parse_timestamp(&format_timestamp(ns)), Ok(ns), "{s}");
+        }
+        assert!(parse_timestamp("2262-04-11T23:47:16.854775808Z").is_err());
     }
 
     #[test]

@@ -343,9 +343,13 @@ pub fn findings_frame(findings: &[Finding]) -> Result<DataFrame> {
     let n = findings.len();
     let s = |f: fn(&Finding) -> &str| findings.iter().map(f).collect::<Vec<&str>>();
     let ts = |f: fn(&Finding) -> i64, name: &str| {
-        Int64Chunked::from_vec(name.into(), findings.iter().map(|x| f(x) / 1000).collect())
-            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-            .into_column()
+        // Floor, as the events' `timestamp` does: `/` would round instants before 1970 up.
+        Int64Chunked::from_vec(
+            name.into(),
+            findings.iter().map(|x| f(x).div_euclid(1000)).collect(),
+        )
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_column()
     };
     let mut ids = ListStringChunkedBuilder::new("event_ids".into(), n, n * 4);
     for f in findings {
@@ -382,4 +386,37 @@ pub fn save_findings(store: &Store, findings: &[Finding]) -> Result<std::path::P
         .finish(&mut df)?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_times_floor_to_microseconds_like_event_times() {
+        let f = Finding {
+            analysis: "coverage-gaps",
+            severity: Severity::Info,
+            actor: String::new(),
+            subject: String::new(),
+            ip: String::new(),
+            first_seen_ns: -1,
+            last_seen_ns: 1_999,
+            count: 1,
+            summary: String::new(),
+            event_ids: Vec::new(),
+        };
+        let df = findings_frame(&[f]).unwrap();
+        let us = |name: &str| {
+            df.column(name)
+                .unwrap()
+                .cast(&DataType::Int64)
+                .unwrap()
+                .i64()
+                .unwrap()
+                .get(0)
+        };
+        assert_eq!(us("first_seen"), Some(-1));
+        assert_eq!(us("last_seen"), Some(1));
+    }
 }

@@ -313,7 +313,11 @@ impl<R: Read> Splitter<R> {
                     self.line += newlines + u64::from(next > end);
                     self.consumed += (next - self.pos) as u64;
                     self.pos = next;
-                    if self.pos - batch_start >= target {
+                    // `None` means the end of the input, so a batch ends at `target` bytes only
+                    // once it holds something: a long run of blank lines must not end the file.
+                    if self.pos - batch_start >= target
+                        && !(records.is_empty() && broken.is_empty())
+                    {
                         break;
                     }
                 }
@@ -636,6 +640,16 @@ mod tests {
                 (6, "c,d".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn blank_lines_longer_than_a_batch_do_not_end_the_file() {
+        // Found by fuzzing (with one-record batches): a batch of only blank lines was returned as
+        // the end of the input, silently dropping every record after it.
+        let input = format!("a,b\n{}c,d\n", "\n".repeat(20));
+        let (good, bad) = split_all(&input, 2);
+        assert!(bad.is_empty());
+        assert_eq!(good, [(2, "a,b".to_string()), (23, "c,d".to_string())]);
     }
 
     #[test]

@@ -98,7 +98,9 @@ impl<'a> Scanner<'a> {
                             self.i = at + 1;
                             return Ok((start, at));
                         }
-                        b'\\' => self.i = at + 2,
+                        // An escape skips the next byte, but never past the end: a file may end
+                        // right after the backslash.
+                        b'\\' => self.i = (at + 2).min(self.s.len()),
                         _ => {
                             self.i = at;
                             return self.err("the end of a string before the line ends");
@@ -205,6 +207,7 @@ pub fn split_items(data: &[u8]) -> Result<(JsonShape, Vec<Item>), String> {
             }
             b'{' => {
                 let line = lines.line_at(data, start);
+                let first_item = items.len();
                 match envelope_or_object(&mut sc, &mut lines, &mut items, data) {
                     Ok(true) => shape = Some(JsonShape::Envelope),
                     Ok(false) => {
@@ -218,10 +221,22 @@ pub fn split_items(data: &[u8]) -> Result<(JsonShape, Vec<Item>), String> {
                         });
                     }
                     Err((at, reason)) => {
-                        let end = resync(data, start);
+                        // An envelope that breaks after some of its events were read (a truncated
+                        // API response) costs only what follows them: the events are neither read
+                        // a second time after resynchronising nor quarantined with the break.
+                        let from = match items[first_item..].last() {
+                            Some(Item::Object { end, .. } | Item::Broken { end, .. }) => *end,
+                            None => start,
+                        };
+                        let end = resync(data, from);
                         let line_of_error = lines.line_at(data, at.min(data.len()));
+                        let line = if from == start {
+                            line
+                        } else {
+                            lines.line_at(data, from)
+                        };
                         items.push(Item::Broken {
-                            start,
+                            start: from,
                             end,
                             line,
                             reason: format!("invalid JSON at line {line_of_error}: {reason}"),
@@ -365,7 +380,7 @@ fn resync(data: &[u8], start: usize) -> usize {
     data.len()
 }
 
-/// Physical line numbers for increasing byte offsets.
+/// Physical line numbers of byte offsets, counted from the previous offset asked about.
 #[derive(Default)]
 struct LineCounter {
     pos: usize,
@@ -377,10 +392,14 @@ impl LineCounter {
         if self.line == 0 {
             self.line = 1;
         }
+        // Offsets go back after an error found far ahead of the point where scanning resumes;
+        // counting back from there (not again from the start of the input) keeps a file of many
+        // such errors linear rather than quadratic.
         if at < self.pos {
-            return 1 + memchr::memchr_iter(b'\n', &data[..at]).count() as u64;
+            self.line -= memchr::memchr_iter(b'\n', &data[at..self.pos]).count() as u64;
+        } else {
+            self.line += memchr::memchr_iter(b'\n', &data[self.pos..at]).count() as u64;
         }
-        self.line += memchr::memchr_iter(b'\n', &data[self.pos..at]).count() as u64;
         self.pos = at;
         self.line
     }
@@ -563,6 +582,63 @@ mod tests {
             shape_and_lines(s).1,
             [(1, true), (2, false), (3, true), (4, false), (5, true)]
         );
+    }
+
+    #[test]
+    fn a_broken_envelope_costs_only_what_follows_its_events() {
+        // Found by fuzzing: the whole envelope was quarantined on top of its events, and with
+        // events at column 0 the resynchronisation read every event a second time.
+        let s = "{\"events\": [\n{\"a\":1},\n{\"a\":2},\n{\"a\": 3,\n";
+        let (_, items) = split_items(s.as_bytes()).unwrap();
+        let v: Vec<_> = items
+            .iter()
+            .map(|i| match i {
+                Item::Object { start, line, .. } => (*line, true, *start),
+                Item::Broken { start, line, .. } => (*line, false, *start),
+            })
+            .collect();
+        // The truncated event on its own line, then the envelope's missing end.
+        assert_eq!(
+            v,
+            [
+                (2, true, 13),
+                (3, true, 22),
+                (4, false, 31),
+                (5, false, s.len())
+            ]
+        );
+        let s = "{\"events\": [{\"a\":1}, {\"a\":2}], \"total\" 2}";
+        let (_, items) = split_items(s.as_bytes()).unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(
+            matches!(
+                items[2],
+                Item::Broken {
+                    start: 28,
+                    line: 1,
+                    ..
+                }
+            ),
+            "{items:?}"
+        );
+    }
+
+    #[test]
+    fn input_ending_in_an_escape_is_broken_not_a_panic() {
+        // Found by fuzzing (in seconds): the escape skipped past the end of the input and the next scan
+        // sliced out of bounds.
+        for s in [
+            "{\"a\\",
+            "{\"a\":\"\\",
+            "[{\"a\":\"\\",
+            "{\"events\":[{\"\\",
+        ] {
+            let (_, items) = split_items(s.as_bytes()).unwrap();
+            assert!(
+                matches!(items.last(), Some(Item::Broken { .. })),
+                "{s:?}: {items:?}"
+            );
+        }
     }
 
     #[test]

@@ -199,7 +199,7 @@ pub fn read_export(
                     "is empty: expected a CSV header line or JSON".into(),
                 ));
             }
-            _ if memchr::memchr(0, &head).is_some() => {
+            _ if looks_binary(&head) => {
                 return Err(input_err(
                     "is binary data, not a CSV or JSON export (gzip is recognised; other archives are not)".into(),
                 ));
@@ -235,6 +235,19 @@ pub fn read_export(
         sha256: hex(&hasher.finalize()),
         bytes: meta.len(),
     })
+}
+
+/// Binary data rather than text: a NUL byte in the first line (UTF-16 text, archives, databases) or
+/// anywhere in bytes that are not UTF-8 (images). A NUL in a later line of UTF-8 text is data (a
+/// JSON `\u0000` in a user name, which auditlens' own CSV export writes as it is), so such a file
+/// is read like any other rather than refused whole.
+fn looks_binary(head: &[u8]) -> bool {
+    let Some(nul) = memchr::memchr(0, head) else {
+        return false;
+    };
+    let first_line = memchr::memchr(b'\n', head).unwrap_or(head.len());
+    // `error_len() == None` is a character cut off by the end of the sniffed bytes.
+    nul < first_line || std::str::from_utf8(head).is_err_and(|e| e.error_len().is_some())
 }
 
 fn read_json(

@@ -289,14 +289,33 @@ impl Catalog {
                 known: true,
             });
         }
-        let trimmed = strip_api_wrapping(raw.trim());
-        let api_name = normalize_name(trimmed);
+        // The label is stored and exported (CSV `Event type`), so it must resolve to itself when
+        // read back: unwrap and trim until nothing changes (`x /1` and
+        // `audit_log::audit_log::x/1/1` would otherwise come back as another label or type).
+        let mut label = raw.trim();
+        loop {
+            let next = strip_api_wrapping(label).trim();
+            if next == label {
+                break;
+            }
+            label = next;
+        }
+        if let Some(e) = self.lookup(label) {
+            return Some(Resolved {
+                api_name: Cow::Borrowed(e.api_name),
+                label: e.label,
+                category: e.category,
+                deprecated: e.deprecated,
+                known: true,
+            });
+        }
+        let api_name = normalize_name(label);
         if api_name.is_empty() {
             return None;
         }
         Some(Resolved {
             api_name: Cow::Owned(api_name),
-            label: trimmed,
+            label,
             category: OTHER_CATEGORY,
             deprecated: false,
             known: false,
@@ -417,6 +436,33 @@ mod tests {
         assert_eq!(r.category, OTHER_CATEGORY);
         assert!(Catalog::get().resolve("  ").is_none());
         assert!(Catalog::get().resolve("***").is_none());
+    }
+
+    #[test]
+    fn a_resolved_label_resolves_to_itself() {
+        // The label is what a CSV export writes; reading it back must give the same type.
+        let c = Catalog::get();
+        for raw in [
+            "x\t/1",
+            " audit_log::brand_new_thing /2 ",
+            "audit_log::audit_log::zzz/1/2",
+            "audit_log::audit_log::logged_in/1/1",
+            "Console login",
+        ] {
+            let r = c.resolve(raw).unwrap();
+            let again = c.resolve(r.label).unwrap();
+            assert_eq!(
+                (&again.api_name, again.label, again.category, again.known),
+                (&r.api_name, r.label, r.category, r.known),
+                "{raw:?}"
+            );
+        }
+        assert_eq!(c.resolve("x\t/1").unwrap().label, "x");
+        assert!(
+            c.resolve("audit_log::audit_log::logged_in/1/1")
+                .unwrap()
+                .known
+        );
     }
 
     #[test]

@@ -3,12 +3,14 @@
 
 mod common;
 mod demo;
+mod fuzz_regressions;
 mod hardening;
 mod ingest;
 mod ips_and_cases;
 mod planted;
 mod planted_scale;
 mod privilege;
+mod properties;
 mod query;
 mod report;
 mod scale;

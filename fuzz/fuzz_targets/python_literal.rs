@@ -1,0 +1,4 @@
+#![no_main]
+//! libFuzzer entry point; the checks live in `auditlens_fuzz::python_literal` (fuzz/src/lib.rs).
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| auditlens_fuzz::python_literal(data));
