@@ -10,7 +10,8 @@ because it runs once per ingested row.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
-const NANOS_PER_SEC: i64 = 1_000_000_000;
+/// Nanoseconds in one second.
+pub const NANOS_PER_SEC: i64 = 1_000_000_000;
 /// Nanoseconds in one day.
 pub const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SEC;
 

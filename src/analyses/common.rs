@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::MAX_EVIDENCE;
 use crate::error::Result;
 use crate::model::catalog::Catalog;
+use crate::time::NANOS_PER_SEC;
 
 /// A string column as `Option<&str>` per row.
 pub fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<Vec<Option<&'a str>>> {
@@ -85,6 +86,26 @@ pub fn evidence<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
 /// `n` with a singular or plural noun: "1 event", "3 events".
 pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A gap as an upper bound a reader takes in at a glance: "40 seconds", "12 minutes", "3 hours 5
+/// minutes" (rounded up, so "within" stays true).
+pub fn duration(ns: i64) -> String {
+    let secs = (ns.max(0) + NANOS_PER_SEC - 1) / NANOS_PER_SEC;
+    if secs < 60 {
+        return plural(secs as u64, "second", "seconds");
+    }
+    let mins = (secs + 59) / 60;
+    if mins < 60 {
+        return plural(mins as u64, "minute", "minutes");
+    }
+    let (h, m) = (mins / 60, mins % 60);
+    let hours = plural(h as u64, "hour", "hours");
+    if m == 0 {
+        hours
+    } else {
+        format!("{hours} {}", plural(m as u64, "minute", "minutes"))
+    }
 }
 
 /// The most frequent value (ties: the first seen), or "" when there is none.

@@ -52,7 +52,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDate;
 use polars::prelude::DataFrame;
 
-use super::common::{evidence, i64s, label_counts, plural, strs, subject_parts};
+use super::common::{duration, evidence, i64s, label_counts, plural, strs, subject_parts};
 use super::{Analysis, Context, Finding, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
@@ -60,8 +60,6 @@ use crate::model::catalog::{Catalog, EventType, Tag};
 use crate::model::event::ActorType;
 use crate::model::schema::cols;
 use crate::time::{date_of, format_timestamp};
-
-const NANOS_PER_SEC: i64 = 1_000_000_000;
 
 pub struct PrivilegeChanges;
 
@@ -277,17 +275,6 @@ fn bursts(ts: &[i64], n: usize, window: i64) -> Vec<(usize, usize)> {
         }
     }
     out
-}
-
-/// "2h 5m", "45m", "30s".
-fn span(ns: i64) -> String {
-    let secs = ns / NANOS_PER_SEC;
-    match (secs / 3600, (secs % 3600) / 60) {
-        (0, 0) => format!("{secs}s"),
-        (0, m) => format!("{m}m"),
-        (h, 0) => format!("{h}h"),
-        (h, m) => format!("{h}h {m}m"),
-    }
 }
 
 impl Analysis for PrivilegeChanges {
@@ -580,7 +567,7 @@ fn temporary_escalations(
             format_timestamp(g.ts),
             c.actor(),
             format_timestamp(c.ts),
-            span(c.ts - g.ts),
+            duration(c.ts - g.ts),
             cfg.privilege.temporary_grant_window
         );
         if !reasons.is_empty() {
@@ -644,7 +631,7 @@ fn reset_bursts(analysis: &'static str, ctx: &Context<'_>, changes: &[Change<'_>
                     "{} made {} within {} ({} to {}): {} of {}; threshold: privilege.secret_reset_burst = {} within secret_reset_window = {}",
                     first.actor(),
                     plural(n, "credential reset", "credential resets"),
-                    span(last.ts - first.ts),
+                    duration(last.ts - first.ts),
                     format_timestamp(first.ts),
                     format_timestamp(last.ts),
                     label_counts(group.iter().map(|c| c.kind.label)),
@@ -666,6 +653,7 @@ fn reset_bursts(analysis: &'static str, ctx: &Context<'_>, changes: &[Change<'_>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::NANOS_PER_SEC;
 
     #[test]
     fn labels_read_as_sentences() {
@@ -864,13 +852,5 @@ mod tests {
         ));
         // An admin role is enough on its own.
         assert_eq!(h.standing("new", true, d(13), 3), Standing::Admin);
-    }
-
-    #[test]
-    fn spans_read_naturally() {
-        assert_eq!(span(2 * 3600 * NANOS_PER_SEC), "2h");
-        assert_eq!(span(125 * 60 * NANOS_PER_SEC), "2h 5m");
-        assert_eq!(span(45 * 60 * NANOS_PER_SEC), "45m");
-        assert_eq!(span(30 * NANOS_PER_SEC), "30s");
     }
 }

@@ -47,7 +47,7 @@ use std::collections::{BTreeMap, HashMap};
 use polars::prelude::DataFrame;
 use serde_json::Value;
 
-use super::common::{evidence, i64s, most_common, plural, strs, subject};
+use super::common::{duration, evidence, i64s, most_common, plural, strs, subject};
 use super::{Analysis, Context, Finding, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
@@ -239,7 +239,7 @@ impl TrainingNeeds {
                  suggests it was inadvertent",
                 ev.actor(a),
                 r.describe(),
-                human_duration(r.gap_ns),
+                duration(r.gap_ns),
                 ev.labels[a].unwrap_or_default(),
                 format_timestamp(ev.ts[a]),
                 format_timestamp(ev.ts[b]),
@@ -305,7 +305,7 @@ impl TrainingNeeds {
                     plural(counts.len() as u64, "actor", "actors"),
                     kinds.join(", "),
                     example.describe(),
-                    human_duration(example.gap_ns),
+                    duration(example.gap_ns),
                 ),
                 event_ids: evidence(rows.iter().filter_map(|&i| ev.ids[i])),
             });
@@ -522,27 +522,6 @@ fn ordinal(n: usize) -> String {
     format!("{n}{suffix}")
 }
 
-/// A gap as an upper bound a reader takes in at a glance: "40 seconds", "12 minutes", "3 hours 5
-/// minutes" (rounded up, so "within" stays true).
-fn human_duration(ns: i64) -> String {
-    const SEC: i64 = 1_000_000_000;
-    let secs = (ns.max(0) + SEC - 1) / SEC;
-    if secs < 60 {
-        return plural(secs as u64, "second", "seconds");
-    }
-    let mins = (secs + 59) / 60;
-    if mins < 60 {
-        return plural(mins as u64, "minute", "minutes");
-    }
-    let (h, m) = (mins / 60, mins % 60);
-    let hours = plural(h as u64, "hour", "hours");
-    if m == 0 {
-        hours
-    } else {
-        format!("{hours} {}", plural(m as u64, "minute", "minutes"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -694,9 +673,9 @@ mod tests {
                 "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"
             ]
         );
-        assert_eq!(human_duration(40 * 1_000_000_000), "40 seconds");
-        assert_eq!(human_duration(11 * MIN + 30 * 1_000_000_000), "12 minutes");
-        assert_eq!(human_duration(185 * MIN), "3 hours 5 minutes");
-        assert_eq!(human_duration(120 * MIN), "2 hours");
+        assert_eq!(duration(40 * 1_000_000_000), "40 seconds");
+        assert_eq!(duration(11 * MIN + 30 * 1_000_000_000), "12 minutes");
+        assert_eq!(duration(185 * MIN), "3 hours 5 minutes");
+        assert_eq!(duration(120 * MIN), "2 hours");
     }
 }

@@ -135,7 +135,7 @@ fn privilege_changes_form_a_ledger_with_raised_severities() {
         &[t("2026-04-15T10:00:00Z"), t("2026-04-15T12:00:00Z")],
     );
     assert_eq!(severity(temp), "medium", "{temp}");
-    assert!(summary(temp).contains("2h later"), "{temp}");
+    assert!(summary(temp).contains("2 hours later"), "{temp}");
     assert_eq!(temp["subject"], "carol@example.com/Security Administrator");
     assert_eq!(severity(one("2026-04-15T10:00:00Z")), "info");
 
