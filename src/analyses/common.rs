@@ -27,7 +27,7 @@ pub fn i64s(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
 }
 
 /// The object an event acts on, from the catalog's subject keys: `@user` is the affected user
-/// (id, else name), other keys are detail fields. Present keys are joined with `/`; empty when the
+/// (name, else id: names are what a reader recognises), other keys are detail fields. Present keys are joined with `/`; empty when the
 /// event type has no subject keys or none is present.
 pub fn subject(
     event_type: &str,
