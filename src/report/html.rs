@@ -37,10 +37,12 @@ h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 19px; margin: 36px 0 8p
      border-top: 2px solid var(--line); } h3 { font-size: 15px; margin: 20px 0 6px; }
 p.lead, .muted { color: var(--muted); }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 12.5px; }
-th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top;
+         overflow-wrap: break-word; }
+td.wrap { overflow-wrap: anywhere; min-width: 5.5em; } td.time { min-width: 6.5em; } td.summary { min-width: 18em; }
 th { background: var(--soft); font-weight: 600; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .id { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 11.5px; word-break: break-all; }
-.sev { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 11px; font-weight: 700;
+.sev { white-space: nowrap; display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 11px; font-weight: 700;
        text-transform: uppercase; color: #fff; }
 .sev-high { background: #b3261e; } .sev-medium { background: #c25e00; } .sev-low { background: #3b6ea5; }
 .sev-info { background: #6b7680; }
@@ -310,6 +312,12 @@ fn findings_summary(h: &mut String, r: &Report) {
     findings_table(h, &serious, true);
 }
 
+/// A time for a table cell: the ISO-8601 instant with a space for the `T`, so that the date and
+/// the time of day can sit on two lines of a narrow column.
+fn table_time(ns: i64) -> String {
+    format_timestamp(ns).replacen('T', " ", 1)
+}
+
 fn findings_table(h: &mut String, fs: &[&Finding], with_analysis: bool) {
     if fs.is_empty() {
         h.push_str("<p class=\"muted\">No findings.</p>\n");
@@ -327,7 +335,7 @@ fn findings_table(h: &mut String, fs: &[&Finding], with_analysis: bool) {
             f.severity.as_str()
         );
         if with_analysis {
-            let _ = write!(h, "<td>{}</td>", esc(f.analysis));
+            let _ = write!(h, "<td class=\"wrap\">{}</td>", esc(f.analysis));
         }
         let ids: Vec<String> = f
             .event_ids
@@ -348,12 +356,13 @@ fn findings_table(h: &mut String, fs: &[&Finding], with_analysis: bool) {
         };
         let _ = writeln!(
             h,
-            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}{}</td></tr>",
+            "<td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td class=\"time\">{}</td>\
+             <td class=\"time\">{}</td><td class=\"num\">{}</td><td class=\"summary\">{}</td><td class=\"wrap\">{}{}</td></tr>",
             esc(&f.actor),
             esc(&f.subject),
             esc(&f.ip),
-            esc(&format_timestamp(f.first_seen_ns)),
-            esc(&format_timestamp(f.last_seen_ns)),
+            esc(&table_time(f.first_seen_ns)),
+            esc(&table_time(f.last_seen_ns)),
             f.count,
             esc(&f.summary),
             ids.join(" "),
