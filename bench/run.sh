@@ -24,7 +24,7 @@ WEEK=${BENCH_WEEK:-2026-W16}
 DAY=${BENCH_DAY:-2026-04-15}
 DATA=bench/data
 OUT=bench/out
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/auditlens-target}
 
 mkdir -p "$DATA" "$OUT"
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }

@@ -180,6 +180,7 @@ pub fn run(dir: &Path) -> Result<Demo> {
             store_dir.display(),
             config_path.display()
         ),
+        max_listed: Some(crate::report::DEFAULT_MAX_LISTED),
     };
     let report = build(&store, &req)?;
     save_findings(&store, &report.findings)?;

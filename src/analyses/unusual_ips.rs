@@ -202,8 +202,8 @@ struct Table<'a> {
     actors: Vec<&'a str>,
     /// The actor's first event in the store (with or without an address).
     actor_first: Vec<i64>,
-    /// (actor, address) -> use.
-    uses: BTreeMap<(usize, &'a str), Use>,
+    /// (actor, address) and its use, sorted by actor name and address.
+    uses: Vec<((usize, &'a str), Use)>,
     /// address -> its buckets.
     by_ip: HashMap<&'a str, Vec<Bucket>>,
     /// The last instant in the table.
@@ -218,10 +218,13 @@ impl<'a> Table<'a> {
         let max_ns = i64s(df, MAX_NS)?;
         let n = i64s(df, N)?;
         let mut index: HashMap<&str, usize> = HashMap::new();
+        // A hash map while reading (a tree of string keys was most of this analysis' time on
+        // large stores), sorted once at the end so findings come out in the same order every run.
+        let mut uses: HashMap<(usize, &'a str), Use> = HashMap::new();
         let mut t = Table {
             actors: Vec::new(),
             actor_first: Vec::new(),
-            uses: BTreeMap::new(),
+            uses: Vec::new(),
             by_ip: HashMap::new(),
             latest: i64::MIN,
         };
@@ -243,8 +246,7 @@ impl<'a> Table<'a> {
             };
             // Buckets never straddle the period start, so the earliest event decides.
             let in_period = ctx.in_period(b.min_ns);
-            t.uses
-                .entry((a, ip))
+            uses.entry((a, ip))
                 .or_insert(Use {
                     first_ns: b.min_ns,
                     count: 0,
@@ -254,6 +256,10 @@ impl<'a> Table<'a> {
                 .add(&b, in_period);
             t.by_ip.entry(ip).or_default().push(b);
         }
+        t.uses = uses.into_iter().collect();
+        let actors = &t.actors;
+        t.uses
+            .sort_unstable_by(|((a, x), _), ((b, y), _)| actors[*a].cmp(actors[*b]).then(x.cmp(y)));
         Ok(t)
     }
 }
@@ -482,7 +488,7 @@ struct Routine {
 impl Routine {
     fn of(ctx: &Context<'_>, t: &Table<'_>, baseline: i64) -> Routine {
         let mut in_baseline = vec![0; t.actors.len()];
-        for (&(a, ip), u) in &t.uses {
+        for &((a, ip), ref u) in &t.uses {
             if u.count == 1
                 && u.first_ns < t.actor_first[a].saturating_add(baseline)
                 && Place::of(ctx.config, ip) != Place::Inside
@@ -532,7 +538,7 @@ fn address_drafts<'a>(ctx: &Context<'_>, t: &Table<'a>, privileged: &Privileged)
     // actor -> routine single-use addresses first used in the period
     let mut single_use: BTreeMap<usize, Vec<(&'a str, i64)>> = BTreeMap::new();
     let mut out = Vec::new();
-    for (&(a, ip), u) in &t.uses {
+    for &((a, ip), ref u) in &t.uses {
         let actor = t.actors[a];
         let place = Place::of(ctx.config, ip);
         let baseline_end = t.actor_first[a].saturating_add(baseline);

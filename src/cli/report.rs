@@ -7,7 +7,9 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::filter::parse_iso_week;
 use crate::output::is_inside;
-use crate::report::{ReportFormat, ReportRequest, build, default_week, write_all};
+use crate::report::{
+    DEFAULT_MAX_LISTED, ReportFormat, ReportRequest, build, default_week, write_all,
+};
 use crate::store::Store;
 use crate::time::format_timestamp;
 
@@ -26,6 +28,10 @@ pub struct Args {
     /// Formats to write.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [ReportFormat::Html, ReportFormat::Md, ReportFormat::Json])]
     format: Vec<ReportFormat>,
+    /// Low and info findings listed per section of the HTML and Markdown reports (high and medium
+    /// ones are always listed, report.json always has every finding); 0 lists them all.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_LISTED)]
+    max_listed: usize,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
@@ -92,6 +98,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if let Some(c) = &args.config {
         command.push_str(&format!(" --config {}", c.display()));
     }
+    if args.max_listed != DEFAULT_MAX_LISTED {
+        command.push_str(&format!(" --max-listed {}", args.max_listed));
+    }
     let req = ReportRequest {
         label,
         from_ns: from,
@@ -99,6 +108,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         config: &config,
         config_path: args.config.as_deref(),
         command,
+        max_listed: (args.max_listed > 0).then_some(args.max_listed),
     };
     let report = build(&store, &req)?;
     // Like `analyze`, keep the findings next to the store for notebooks.

@@ -6,7 +6,7 @@ Every piece of text from the data goes through [`esc`].
 
 use std::fmt::Write as _;
 
-use super::{Report, SECTIONS, Table, chart_specs, charts, findings_of};
+use super::{Report, SECTIONS, Table, chart_specs, charts, findings_of, left_out_note};
 use crate::analyses::{Finding, Severity};
 use crate::error::Result;
 use crate::time::format_timestamp;
@@ -133,8 +133,12 @@ pub fn render(r: &Report) -> Result<String> {
             "unusual-ips" => figure(&mut h, chart("unusual-ips").unwrap_or_default()),
             _ => {}
         }
-        let fs: Vec<&Finding> = findings_of(r, analysis).collect();
+        let (fs, left_out) = r.listed(analysis);
         findings_table(&mut h, &fs, false);
+        let note = left_out_note(left_out, "low or info findings");
+        if !note.is_empty() {
+            let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(&note));
+        }
     }
     appendix(&mut h, r);
     if !r.analysis_failures.is_empty() {
@@ -404,14 +408,15 @@ fn table(h: &mut String, t: &Table) {
 }
 
 fn appendix(h: &mut String, r: &Report) {
-    h.push_str("<h2 id=\"appendix\">Appendix: cited events</h2>\n<p class=\"muted\">Every event a finding cites; \
+    h.push_str("<h2 id=\"appendix\">Appendix: cited events</h2>\n<p class=\"muted\">Every event a listed finding cites; \
                 <code>auditlens show ID</code> prints all of its fields.</p>\n");
     if r.appendix.is_empty() {
         h.push_str("<p class=\"muted\">No events cited.</p>\n");
         return;
     }
+    let (listed, left_out) = r.listed_appendix();
     h.push_str("<table><tr><th>Event id</th><th>Time (UTC)</th><th>Event type</th><th>Actor</th><th>Source</th></tr>\n");
-    for e in &r.appendix {
+    for e in listed {
         let _ = writeln!(
             h,
             "<tr id=\"ev-{0}\"><td class=\"id\">{0}</td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td></tr>",
@@ -423,6 +428,10 @@ fn appendix(h: &mut String, r: &Report) {
         );
     }
     h.push_str("</table>\n");
+    let note = left_out_note(left_out, "cited events");
+    if !note.is_empty() {
+        let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(&note));
+    }
 }
 
 #[cfg(test)]

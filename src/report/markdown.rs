@@ -7,7 +7,7 @@ a table nor turn into links, images or HTML.
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{Report, SECTIONS, Table, chart_specs, charts, findings_of};
+use super::{Report, SECTIONS, Table, chart_specs, charts, findings_of, left_out_note};
 use crate::analyses::{Finding, Severity};
 use crate::error::{Error, Result};
 use crate::time::format_timestamp;
@@ -242,8 +242,12 @@ pub fn render(r: &Report) -> String {
             }
             _ => {}
         }
-        let fs: Vec<&Finding> = findings_of(r, analysis).collect();
+        let (fs, left_out) = r.listed(analysis);
         findings(&mut m, &fs);
+        let note = left_out_note(left_out, "low or info findings");
+        if !note.is_empty() {
+            let _ = writeln!(m, "{}\n", md(&note));
+        }
     }
     let gaps: Vec<&Finding> = findings_of(r, "coverage-gaps").collect();
     if !gaps.is_empty() {
@@ -252,9 +256,9 @@ pub fn render(r: &Report) -> String {
     }
 
     let _ = writeln!(m, "## Appendix: cited events\n");
-    let rows: Vec<Vec<String>> = r
-        .appendix
-        .iter()
+    let (listed, left_out) = r.listed_appendix();
+    let rows: Vec<Vec<String>> = listed
+        .into_iter()
         .map(|e| {
             vec![
                 format!("`{}`", e.event_id),
@@ -270,6 +274,10 @@ pub fn render(r: &Report) -> String {
         &["Event id", "Time (UTC)", "Event type", "Actor", "Source"],
         &rows,
     );
+    let note = left_out_note(left_out, "cited events");
+    if !note.is_empty() {
+        let _ = writeln!(m, "{}\n", md(&note));
+    }
     if !r.analysis_failures.is_empty() {
         let _ = writeln!(m, "## Analyses that failed\n");
         for (a, e) in &r.analysis_failures {

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::analyses::{self, Finding, Severity};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::filter::{Filter, list_lit};
+use crate::filter::Filter;
 use crate::model::schema::cols;
 use crate::output::cell_json;
 use crate::stats::{self, DayRange, Period, TimeGap, TypeCount};
@@ -45,7 +45,14 @@ pub struct ReportRequest<'a> {
     pub config_path: Option<&'a Path>,
     /// The command that reproduces the report.
     pub command: String,
+    /// Low and info findings listed per section of the HTML and Markdown reports (see
+    /// [`Report::listed`]); `None`: all of them.
+    pub max_listed: Option<usize>,
 }
+
+/// The default of `report --max-listed`: enough for a reviewer to see what kind of low and info
+/// findings a section has, without turning a large organisation's week into a 100 MB page.
+pub const DEFAULT_MAX_LISTED: usize = 100;
 
 /// A table for the report: column names and JSON cells.
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
@@ -175,6 +182,63 @@ pub struct Report {
     pub file_access: Table,
     pub appendix: Vec<CitedEvent>,
     pub analysis_failures: Vec<(String, String)>,
+    /// How many low and info findings per section the HTML and Markdown list (`report.json`
+    /// always holds every finding and every cited event).
+    #[serde(skip)]
+    pub max_listed: Option<usize>,
+}
+
+impl Report {
+    /// The findings of one analysis as the HTML and Markdown reports list them: every high and
+    /// medium one, then low and info ones up to `max_listed`; and how many were left out.
+    pub fn listed<'a>(&'a self, analysis: &'a str) -> (Vec<&'a Finding>, usize) {
+        let mut listed = Vec::new();
+        let (mut minor, mut left_out) = (0, 0);
+        for f in findings_of(self, analysis) {
+            if matches!(f.severity, Severity::High | Severity::Medium) {
+                listed.push(f);
+            } else if self.max_listed.is_none_or(|max| minor < max) {
+                minor += 1;
+                listed.push(f);
+            } else {
+                left_out += 1;
+            }
+        }
+        (listed, left_out)
+    }
+
+    /// The cited events of the findings the HTML and Markdown list, and how many others
+    /// `report.json` has.
+    pub fn listed_appendix(&self) -> (Vec<&CitedEvent>, usize) {
+        if self.max_listed.is_none() {
+            return (self.appendix.iter().collect(), 0);
+        }
+        let mut cited: HashSet<&str> = HashSet::new();
+        for (analysis, _, _) in SECTIONS {
+            for f in self.listed(analysis).0 {
+                cited.extend(f.event_ids.iter().map(String::as_str));
+            }
+        }
+        let listed: Vec<&CitedEvent> = self
+            .appendix
+            .iter()
+            .filter(|e| cited.contains(e.event_id.as_str()))
+            .collect();
+        let left_out = self.appendix.len() - listed.len();
+        (listed, left_out)
+    }
+}
+
+/// The note under a section whose listing was cut short (empty when nothing was left out).
+pub fn left_out_note(left_out: usize, what: &str) -> String {
+    if left_out == 0 {
+        return String::new();
+    }
+    format!(
+        "{left_out} more {what} {} not listed here: report.json holds them all \
+         (report --max-listed 0 lists everything).",
+        if left_out == 1 { "is" } else { "are" }
+    )
 }
 
 fn ser_findings<S: serde::Serializer>(f: &[Finding], s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -266,7 +330,7 @@ pub fn build(store: &Store, req: &ReportRequest<'_>) -> Result<Report> {
 
     let coverage = coverage(store, req, &current, &previous)?;
     let provenance = provenance(store, req)?;
-    let appendix = appendix(store, &run.findings)?;
+    let appendix = appendix(store, &run.findings, (req.from_ns, req.to_ns))?;
     let case_actions = tables::case_actions(store, req)?;
     let file_access = tables::file_access(store, req)?;
     Ok(Report {
@@ -292,6 +356,7 @@ pub fn build(store: &Store, req: &ReportRequest<'_>) -> Result<Report> {
             .into_iter()
             .map(|(a, e)| (a.to_owned(), e))
             .collect(),
+        max_listed: req.max_listed,
     })
 }
 
@@ -416,7 +481,12 @@ fn provenance(store: &Store, req: &ReportRequest<'_>) -> Result<Provenance> {
 }
 
 /// Every event id cited by a finding, with what it was.
-fn appendix(store: &Store, findings: &[Finding]) -> Result<Vec<CitedEvent>> {
+///
+/// The ids are matched with a semi-join, not an `is_in` list: a week of a large store cites
+/// hundreds of thousands of events, and a literal list that long is copied into every file's
+/// predicate. Most evidence lies in the period, so its files are searched first and the rest of
+/// the store only for what was not found there (baselines, access windows opened earlier).
+fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<Vec<CitedEvent>> {
     let ids: BTreeSet<&str> = findings
         .iter()
         .flat_map(|f| f.event_ids.iter().map(String::as_str))
@@ -424,23 +494,44 @@ fn appendix(store: &Store, findings: &[Finding]) -> Result<Vec<CitedEvent>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-    let df = store
-        .scan(None)?
-        .filter(col(cols::EVENT_ID).is_in(list_lit(&list), false))
-        .select([
-            col(cols::EVENT_ID),
-            col(cols::TIMESTAMP_NS),
-            col(cols::EVENT_LABEL),
-            col(cols::ACTOR_NAME),
-            col(cols::SOURCE_FILE),
-            col(cols::SOURCE_LINE),
-        ])
-        .sort(
-            [cols::TIMESTAMP_NS, cols::EVENT_ID],
-            SortMultipleOptions::default(),
-        )
-        .collect()?;
+    let lookup = |range: Option<(i64, i64)>, wanted: Vec<&str>| -> Result<DataFrame> {
+        let wanted = DataFrame::new(
+            wanted.len(),
+            vec![Column::new(cols::EVENT_ID.into(), wanted)],
+        )?;
+        Ok(store
+            .scan(range)?
+            .select([
+                col(cols::EVENT_ID),
+                col(cols::TIMESTAMP_NS),
+                col(cols::EVENT_LABEL),
+                col(cols::ACTOR_NAME),
+                col(cols::SOURCE_FILE),
+                col(cols::SOURCE_LINE),
+            ])
+            .join(
+                wanted.lazy(),
+                [col(cols::EVENT_ID)],
+                [col(cols::EVENT_ID)],
+                JoinArgs::new(JoinType::Semi),
+            )
+            .collect()?)
+    };
+    let mut df = lookup(Some(period), ids.iter().copied().collect())?;
+    let found: HashSet<&str> = df.column(cols::EVENT_ID)?.str()?.iter().flatten().collect();
+    let missing: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| !found.contains(id))
+        .collect();
+    if !missing.is_empty() {
+        let more = lookup(None, missing)?;
+        df.vstack_mut(&more)?;
+    }
+    let df = df.sort(
+        [cols::TIMESTAMP_NS, cols::EVENT_ID],
+        SortMultipleOptions::default(),
+    )?;
     let id = df.column(cols::EVENT_ID)?.str()?;
     let ts = df.column(cols::TIMESTAMP_NS)?.i64()?;
     let label = df.column(cols::EVENT_LABEL)?.str()?;

@@ -179,6 +179,59 @@ fn report_figures_equal_analyze_and_stats_and_data_is_never_markup() {
     assert!(store.join("findings/findings.parquet").exists());
 }
 
+/// Low and info findings listed per section, as `--max-listed` limits them in the HTML and
+/// Markdown: every high and medium one, then at most `max` others.
+#[test]
+fn max_listed_shortens_html_and_markdown_but_json_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = realistic_store(dir.path());
+    let full = report(&store, &dir.path().join("full"), &["--max-listed", "0"]);
+    let out = dir.path().join("short");
+    let short = report(&store, &out, &["--max-listed", "1"]);
+    // The JSON is the same whatever the listing.
+    assert_eq!(short["findings"], full["findings"]);
+    assert_eq!(short["appendix"], full["appendix"]);
+
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let findings = short["findings"].as_array().unwrap();
+    let mut cut = 0;
+    for analysis in [
+        "unusual-ips",
+        "privilege-changes",
+        "file-access",
+        "training-needs",
+    ] {
+        let minor = findings
+            .iter()
+            .filter(|f| f["analysis"] == analysis)
+            .filter(|f| f["severity"] == "low" || f["severity"] == "info")
+            .count();
+        if minor > 1 {
+            cut += 1;
+            let note = format!("{} more low or info finding", minor - 1);
+            assert!(html.contains(&note), "{analysis}: no '{note}' in the HTML");
+            assert!(
+                md.contains(&note),
+                "{analysis}: no '{note}' in the Markdown"
+            );
+        }
+    }
+    assert!(
+        cut >= 2,
+        "the fixture has too few low or info findings to cut"
+    );
+    // Cited events of unlisted findings stay out of the appendix, and the note counts them.
+    let listed_rows = html.matches("<tr id=\"ev-").count();
+    let all = short["appendix"].as_array().unwrap().len();
+    assert!(listed_rows < all, "{listed_rows} of {all}");
+    assert!(html.contains(&format!("{} more cited events", all - listed_rows)));
+    // Without a limit every cited event is listed.
+    let html_full = std::fs::read_to_string(dir.path().join("full/report.html")).unwrap();
+    assert_eq!(html_full.matches("<tr id=\"ev-").count(), all);
+    assert!(!html_full.contains("not listed here"));
+}
+
 #[test]
 fn report_opens_in_headless_chromium_without_network_requests() {
     let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]

@@ -314,5 +314,27 @@ fn query_counts_equal_an_independent_count_of_the_export() {
             "{args:?} selects nothing: a test that cannot fail"
         );
         assert_eq!(count(&store, &refs), want, "{args:?}");
+        assert_eq!(count_only(&store, &refs), want, "--count {args:?}");
     }
+}
+
+/// What `query --count` prints for the filter `args`.
+fn count_only(store: &Path, args: &[&str]) -> usize {
+    let out = auditlens()
+        .arg("query")
+        .arg("--store")
+        .arg(store)
+        .arg("--count")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.trim_end()
+        .parse()
+        .unwrap_or_else(|_| panic!("--count printed {text:?}"))
 }
