@@ -29,7 +29,8 @@ pub struct Args {
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [ReportFormat::Html, ReportFormat::Md, ReportFormat::Json])]
     format: Vec<ReportFormat>,
     /// Low and info findings listed per section of the HTML and Markdown reports (high and medium
-    /// ones are always listed, report.json always has every finding); 0 lists them all.
+    /// ones and the privilege-change ledger are always listed in full, report.json always has
+    /// every finding); 0 lists them all.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_LISTED)]
     max_listed: usize,
 }

@@ -50,6 +50,10 @@ pub struct ReportRequest<'a> {
     pub max_listed: Option<usize>,
 }
 
+/// Sections that are ledgers, listed in full whatever `--max-listed` says: the privilege-change
+/// ledger promises every change of the period, and an auditor reconciles it line by line.
+pub const LEDGERS: &[&str] = &["privilege-changes"];
+
 /// The default of `report --max-listed`: enough for a reviewer to see what kind of low and info
 /// findings a section has, without turning a large organisation's week into a 100 MB page.
 pub const DEFAULT_MAX_LISTED: usize = 100;
@@ -190,14 +194,20 @@ pub struct Report {
 
 impl Report {
     /// The findings of one analysis as the HTML and Markdown reports list them: every high and
-    /// medium one, then low and info ones up to `max_listed`; and how many were left out.
+    /// medium one, then low and info ones up to `max_listed` (all of them for a ledger); and how
+    /// many were left out.
     pub fn listed<'a>(&'a self, analysis: &'a str) -> (Vec<&'a Finding>, usize) {
+        let max_listed = if LEDGERS.contains(&analysis) {
+            None
+        } else {
+            self.max_listed
+        };
         let mut listed = Vec::new();
         let (mut minor, mut left_out) = (0, 0);
         for f in findings_of(self, analysis) {
             if matches!(f.severity, Severity::High | Severity::Medium) {
                 listed.push(f);
-            } else if self.max_listed.is_none_or(|max| minor < max) {
+            } else if max_listed.is_none_or(|max| minor < max) {
                 minor += 1;
                 listed.push(f);
             } else {

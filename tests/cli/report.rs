@@ -198,9 +198,9 @@ fn max_listed_shortens_html_and_markdown_but_json_keeps_everything() {
     let mut cut = 0;
     for analysis in [
         "unusual-ips",
-        "privilege-changes",
         "file-access",
         "training-needs",
+        "after-hours-admin",
     ] {
         let minor = findings
             .iter()
@@ -226,6 +226,22 @@ fn max_listed_shortens_html_and_markdown_but_json_keeps_everything() {
     let all = short["appendix"].as_array().unwrap().len();
     assert!(listed_rows < all, "{listed_rows} of {all}");
     assert!(html.contains(&format!("{} more cited events", all - listed_rows)));
+    // The privilege-change ledger is listed in full: every event it cites has its appendix row.
+    let ledger: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["analysis"] == "privilege-changes")
+        .collect();
+    assert!(ledger.len() > 2, "too small a ledger to tell");
+    for f in ledger {
+        for id in f["event_ids"].as_array().unwrap() {
+            let row = format!("<tr id=\"ev-{}\"", id.as_str().unwrap());
+            assert!(
+                html.contains(&row),
+                "ledger entry {} not listed",
+                f["summary"]
+            );
+        }
+    }
     // Without a limit every cited event is listed.
     let html_full = std::fs::read_to_string(dir.path().join("full/report.html")).unwrap();
     assert_eq!(html_full.matches("<tr id=\"ev-").count(), all);
