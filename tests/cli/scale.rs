@@ -153,12 +153,13 @@ fn categories() -> HashMap<String, String> {
         .collect()
 }
 
-fn count(store: &Path, args: &[&str]) -> usize {
+/// The standard output of a successful `auditlens query OUTPUT_ARGS ARGS`.
+fn query_stdout(store: &Path, output_args: &[&str], args: &[&str]) -> Vec<u8> {
     let out = auditlens()
         .arg("query")
         .arg("--store")
         .arg(store)
-        .args(["--format", "jsonl"])
+        .args(output_args)
         .args(args)
         .output()
         .unwrap();
@@ -167,7 +168,13 @@ fn count(store: &Path, args: &[&str]) -> usize {
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    out.stdout.iter().filter(|b| **b == b'\n').count()
+    out.stdout
+}
+
+/// How many events `query --format jsonl` writes for the filter `args`.
+fn count(store: &Path, args: &[&str]) -> usize {
+    let out = query_stdout(store, &["--format", "jsonl"], args);
+    out.iter().filter(|b| **b == b'\n').count()
 }
 
 /// Seconds since the epoch of an ISO timestamp, for range checks without the code under test.
@@ -320,20 +327,7 @@ fn query_counts_equal_an_independent_count_of_the_export() {
 
 /// What `query --count` prints for the filter `args`.
 fn count_only(store: &Path, args: &[&str]) -> usize {
-    let out = auditlens()
-        .arg("query")
-        .arg("--store")
-        .arg(store)
-        .arg("--count")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = String::from_utf8(query_stdout(store, &["--count"], args)).unwrap();
     text.trim_end()
         .parse()
         .unwrap_or_else(|_| panic!("--count printed {text:?}"))
