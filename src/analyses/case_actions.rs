@@ -444,22 +444,40 @@ impl Weekly {
         let etypes = strs(&df, cols::EVENT_TYPE)?;
         let actors = strs(&df, cols::ACTOR_NAME)?;
         let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+        // Looked up by borrowed names first (this loop sees every case event of the period, and
+        // an owned key per event was most of its time), then moved into the rows once per week.
+        let wanted: PlHashSet<(&str, NaiveDate)> = self
+            .rows
+            .iter()
+            .filter(|(_, r)| r.in_period)
+            .map(|((actor, week), _)| (actor.as_str(), *week))
+            .collect();
+        type Lists<'d> = (Vec<&'d str>, Vec<&'d str>);
+        let mut found: PlHashMap<(&str, NaiveDate), Lists<'_>> = PlHashMap::default();
         for i in 0..df.height() {
             let (Some(id), Some(actor), Some(etype)) = (ids[i], actors[i], etypes[i]) else {
                 continue;
             };
-            let key = (actor.to_owned(), monday(week_index(ts[i])));
-            let Some(row) = self.rows.get_mut(&key).filter(|r| r.in_period) else {
+            let key = (actor, monday(week_index(ts[i])));
+            if !wanted.contains(&key) {
                 continue;
-            };
+            }
+            let lists = found.entry(key).or_default();
             // Evidence is capped anyway; keeping more ids would only cost memory.
             let list = if etype == EXPORTED || etype == DELETED {
-                &mut row.risky_ids
+                &mut lists.0
             } else {
-                &mut row.other_ids
+                &mut lists.1
             };
             if list.len() < MAX_EVIDENCE {
-                list.push(id.to_owned());
+                list.push(id);
+            }
+        }
+        drop(wanted);
+        for ((actor, week), (risky, other)) in found {
+            if let Some(row) = self.rows.get_mut(&(actor.to_owned(), week)) {
+                row.risky_ids = risky.into_iter().map(str::to_owned).collect();
+                row.other_ids = other.into_iter().map(str::to_owned).collect();
             }
         }
         Ok(())

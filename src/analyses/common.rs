@@ -26,6 +26,11 @@ pub fn i64s(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
         .collect())
 }
 
+/// An i64 column with its nulls.
+pub fn opt_i64s(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>> {
+    Ok(df.column(name)?.i64()?.iter().collect())
+}
+
 /// The object an event acts on, from the catalog's subject keys: `@user` is the affected user
 /// (name, else id: names are what a reader recognises), other keys are detail fields. Present keys are joined with `/`; empty when the
 /// event type has no subject keys or none is present.

@@ -42,9 +42,9 @@ parsed only for events with an inverse-type event by the same actor within the w
   (default 5) reversals. Its evidence is every event of the actor's reversals, pair by pair.
 */
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use polars::prelude::DataFrame;
+use polars::prelude::{DataFrame, PlHashMap};
 use serde_json::Value;
 
 use super::common::{duration, evidence, i64s, most_common, plural, strs, subject};
@@ -337,7 +337,7 @@ fn family(e: &EventType) -> (&'static str, bool) {
 /// anything, and an open event it would replace could no longer be closed either), so the details
 /// of the rest are never parsed. `rows` are `(actor, family, forward)` in time order.
 fn could_pair(rows: &[(&str, &str, bool)], times: &[i64], window: i64) -> Vec<bool> {
-    let mut groups: HashMap<(&str, &str, bool), Vec<i64>> = HashMap::new();
+    let mut groups: PlHashMap<(&str, &str, bool), Vec<i64>> = PlHashMap::default();
     for (k, &(actor, fam, fwd)) in rows.iter().enumerate() {
         groups.entry((actor, fam, fwd)).or_default().push(times[k]);
     }
@@ -400,7 +400,7 @@ struct Change {
 /// order the undos happened. See the module documentation for the rules.
 fn pair_reversals(changes: &[Change], window: i64) -> Vec<(usize, usize)> {
     // (actor, family, object) -> the open event there
-    let mut open: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    let mut open: PlHashMap<(&str, &str, &str), usize> = PlHashMap::default();
     let mut pairs = Vec::new();
     for (k, c) in changes.iter().enumerate() {
         let fam = if c.inverse < c.event_type {

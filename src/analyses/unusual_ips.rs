@@ -52,12 +52,15 @@ Evidence: for an address, its first and last event in the period (every event fr
 and the privileged events; for routine single-use addresses, the privileged events among them,
 then each address's event; for a shared stretch, each actor's first event in it.
 
-Performance: this analysis reads every event, so polars first reduces them to one row per actor,
-address and `shared_ip_window`-long time bucket (earliest and latest instant and a count; buckets
-are aligned to the period start, so none straddles it). Everything after that is plain Rust over
-that small table, and the event ids of the evidence are looked up at the end by their instants
-(gathering ids inside the aggregation tripled its cost). Keeping only the earliest and latest event
-of each bucket loses nothing for the shared-address windows: a window as long as a bucket that
+Performance: this analysis reads every event, so polars first reduces them to one row per actor
+and address (first and last instant, counts, the same for the period; 340,000 rows for 5M events).
+Only addresses used by at least `shared_ip_actors` distinct actors can be shared, so only theirs
+are read again as one row per address, actor and `shared_ip_window`-long time bucket (earliest and
+latest instant; buckets are aligned to the period start, so none straddles it). Everything after
+that is plain Rust over those tables. The event ids of the evidence are looked up at the end by
+their instants (gathering ids inside the aggregations tripled their cost), and the details of
+privileged events only for those that can be cited. Keeping only the earliest and latest event of
+each bucket loses nothing for the shared-address windows: a window as long as a bucket that
 contains any event of the bucket contains its earliest or its latest event.
 */
 
@@ -65,7 +68,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use polars::prelude::*;
 
-use super::common::{evidence, i64s, plural, strs, subject};
+use super::common::{evidence, i64s, opt_i64s, plural, strs, subject};
 use super::{Analysis, Context, Finding, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
@@ -108,29 +111,36 @@ impl Analysis for UnusualIps {
 
     fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
         let window = Config::duration_ns(&ctx.config.unusual_ips.shared_ip_window).max(1);
-        let buckets = bucket_table(ctx, window)?;
-        let table = Table::read(ctx, &buckets)?;
-        let privileged = Privileged::load(ctx)?;
+        let pairs = pair_table(ctx)?;
+        let table = Table::read(&pairs)?;
+        let min_actors = usize::try_from(ctx.config.unusual_ips.shared_ip_actors)
+            .unwrap_or(usize::MAX)
+            .max(2);
+        let buckets = bucket_table(ctx, window, &table.shared_candidates(min_actors))?;
+        let shared = Shared::read(&table, &buckets)?;
+        let baseline = i64::from(ctx.config.unusual_ips.baseline_days) * NANOS_PER_DAY;
+        let privileged = Privileged::load(ctx, &table, baseline)?;
         let mut drafts = address_drafts(ctx, &table, &privileged);
-        drafts.extend(shared_drafts(ctx, &table, window));
-        let ids = EventIds::lookup(ctx, &drafts)?;
+        drafts.extend(shared_drafts(ctx, &table, &shared, window, min_actors));
+        let id_frame = evidence_frame(ctx, &drafts)?;
+        let ids = EventIds::read(&id_frame)?;
         Ok(drafts.into_iter().map(|d| d.finish(&table, &ids)).collect())
     }
 }
 
-/// Column names of the bucket table.
+/// Column names of the aggregations.
 const BUCKET: &str = "bucket";
 const MIN_NS: &str = "min_ns";
 const MAX_NS: &str = "max_ns";
 const N: &str = "n";
+const PERIOD_N: &str = "period_n";
+const PERIOD_MIN_NS: &str = "period_min_ns";
+const PERIOD_MAX_NS: &str = "period_max_ns";
 
-/// One row per actor, client address (null included: such events still start the actor's
-/// history) and `window`-long bucket, up to the end of the period.
-fn bucket_table(ctx: &Context<'_>, window: i64) -> Result<DataFrame> {
+/// The events this analysis looks at, up to the end of the period: actor, client address and
+/// instant of every event by a person or API client (SYSTEM says nothing about where anyone was).
+fn scan_uses(ctx: &Context<'_>) -> Result<LazyFrame> {
     let ts = || col(cols::TIMESTAMP_NS);
-    // Polars' `/` on integers floors (a unit test pins this down), so buckets before the period
-    // start are as long as the others.
-    let bucket = (ts() - lit(ctx.from_ns.unwrap_or(0))) / lit(window);
     let mut keep = col(cols::ACTOR_NAME)
         .is_not_null()
         .and(col(cols::ACTOR_TYPE).neq(lit(ActorType::System.as_str())))
@@ -138,7 +148,6 @@ fn bucket_table(ctx: &Context<'_>, window: i64) -> Result<DataFrame> {
     if let Some(to) = ctx.to_ns {
         keep = keep.and(ts().lt(lit(to)));
     }
-    // The streaming engine aggregates several times faster, in a fraction of the memory.
     Ok(ctx
         .store
         .scan(ctx.to_ns.map(|to| (i64::MIN, to)))?
@@ -148,28 +157,64 @@ fn bucket_table(ctx: &Context<'_>, window: i64) -> Result<DataFrame> {
             col(cols::ACTOR_TYPE),
             col(cols::CLIENT_IP),
         ])
-        .filter(keep)
-        .group_by([
-            col(cols::ACTOR_NAME),
-            col(cols::CLIENT_IP),
-            bucket.alias(BUCKET),
-        ])
+        .filter(keep))
+}
+
+/// One row per actor and client address (null included: such events still start the actor's
+/// history) up to the end of the period: first and last instant, number of events, and the same
+/// for the period alone.
+fn pair_table(ctx: &Context<'_>) -> Result<DataFrame> {
+    let ts = || col(cols::TIMESTAMP_NS);
+    // A column expression either way: a bare literal would sum to 1 per group.
+    let in_period = match ctx.from_ns {
+        Some(from) => ts().gt_eq(lit(from)),
+        None => ts().is_not_null(),
+    };
+    let in_period_ts = || when(in_period.clone()).then(ts()).otherwise(lit(NULL));
+    // The streaming engine aggregates several times faster, in a fraction of the memory.
+    Ok(scan_uses(ctx)?
+        .group_by([col(cols::ACTOR_NAME), col(cols::CLIENT_IP)])
         .agg([
             ts().min().alias(MIN_NS),
             ts().max().alias(MAX_NS),
             len().cast(DataType::Int64).alias(N),
+            in_period
+                .clone()
+                .cast(DataType::Int64)
+                .sum()
+                .alias(PERIOD_N),
+            in_period_ts().min().alias(PERIOD_MIN_NS),
+            in_period_ts().max().alias(PERIOD_MAX_NS),
         ])
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single())
 }
 
-/// One bucket row.
+/// For the addresses in `ips` only: one row per address, actor and `window`-long bucket up to the
+/// end of the period, with the bucket's earliest and latest instant.
+fn bucket_table(ctx: &Context<'_>, window: i64, ips: &[String]) -> Result<DataFrame> {
+    let ts = || col(cols::TIMESTAMP_NS);
+    // Polars' `/` on integers floors (a unit test pins this down), so buckets before the period
+    // start are as long as the others.
+    let bucket = (ts() - lit(ctx.from_ns.unwrap_or(0))) / lit(window);
+    Ok(scan_uses(ctx)?
+        .filter(col(cols::CLIENT_IP).is_in(crate::filter::list_lit(ips), false))
+        .group_by([
+            col(cols::CLIENT_IP),
+            col(cols::ACTOR_NAME),
+            bucket.alias(BUCKET),
+        ])
+        .agg([ts().min().alias(MIN_NS), ts().max().alias(MAX_NS)])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single())
+}
+
+/// One actor's earliest and latest event from an address within one bucket.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     actor: usize,
     min_ns: i64,
     max_ns: i64,
-    n: u64,
 }
 
 /// What one actor did from one address.
@@ -183,54 +228,38 @@ struct Use {
     period_count: u64,
 }
 
-impl Use {
-    fn add(&mut self, b: &Bucket, in_period: bool) {
-        self.first_ns = self.first_ns.min(b.min_ns);
-        self.count += b.n;
-        if in_period {
-            self.period_count += b.n;
-            self.period = Some(match self.period {
-                None => (b.min_ns, b.max_ns),
-                Some((f, l)) => (f.min(b.min_ns), l.max(b.max_ns)),
-            });
-        }
-    }
-}
-
-/// The bucket table read into Rust: actors, per-pair use and per-address buckets.
+/// The pair table read into Rust: actors and per-pair use.
 struct Table<'a> {
     actors: Vec<&'a str>,
+    index: PlHashMap<&'a str, usize>,
     /// The actor's first event in the store (with or without an address).
     actor_first: Vec<i64>,
     /// (actor, address) and its use, sorted by actor name and address.
     uses: Vec<((usize, &'a str), Use)>,
-    /// address -> its buckets.
-    by_ip: HashMap<&'a str, Vec<Bucket>>,
     /// The last instant in the table.
     latest: i64,
 }
 
 impl<'a> Table<'a> {
-    fn read(ctx: &Context<'_>, df: &'a DataFrame) -> Result<Table<'a>> {
+    fn read(df: &'a DataFrame) -> Result<Table<'a>> {
         let actor_col = strs(df, cols::ACTOR_NAME)?;
         let ip_col = strs(df, cols::CLIENT_IP)?;
         let min_ns = i64s(df, MIN_NS)?;
         let max_ns = i64s(df, MAX_NS)?;
         let n = i64s(df, N)?;
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        // A hash map while reading (a tree of string keys was most of this analysis' time on
-        // large stores), sorted once at the end so findings come out in the same order every run.
-        let mut uses: HashMap<(usize, &'a str), Use> = HashMap::new();
+        let period_n = i64s(df, PERIOD_N)?;
+        let period_min = opt_i64s(df, PERIOD_MIN_NS)?;
+        let period_max = opt_i64s(df, PERIOD_MAX_NS)?;
         let mut t = Table {
             actors: Vec::new(),
+            index: PlHashMap::default(),
             actor_first: Vec::new(),
-            uses: Vec::new(),
-            by_ip: HashMap::new(),
+            uses: Vec::with_capacity(df.height()),
             latest: i64::MIN,
         };
         for i in 0..df.height() {
             let Some(actor) = actor_col[i] else { continue };
-            let a = *index.entry(actor).or_insert_with(|| {
+            let a = *t.index.entry(actor).or_insert_with(|| {
                 t.actors.push(actor);
                 t.actor_first.push(i64::MAX);
                 t.actors.len() - 1
@@ -238,29 +267,84 @@ impl<'a> Table<'a> {
             t.actor_first[a] = t.actor_first[a].min(min_ns[i]);
             t.latest = t.latest.max(max_ns[i]);
             let Some(ip) = ip_col[i] else { continue };
-            let b = Bucket {
-                actor: a,
-                min_ns: min_ns[i],
-                max_ns: max_ns[i],
-                n: u64::try_from(n[i]).unwrap_or_default(),
-            };
-            // Buckets never straddle the period start, so the earliest event decides.
-            let in_period = ctx.in_period(b.min_ns);
-            uses.entry((a, ip))
-                .or_insert(Use {
-                    first_ns: b.min_ns,
-                    count: 0,
-                    period: None,
-                    period_count: 0,
-                })
-                .add(&b, in_period);
-            t.by_ip.entry(ip).or_default().push(b);
+            let period = period_min[i].zip(period_max[i]);
+            t.uses.push((
+                (a, ip),
+                Use {
+                    first_ns: min_ns[i],
+                    count: u64::try_from(n[i]).unwrap_or_default(),
+                    period,
+                    period_count: u64::try_from(period_n[i]).unwrap_or_default(),
+                },
+            ));
         }
-        t.uses = uses.into_iter().collect();
+        // Sorted here so findings come out in the same order every run.
         let actors = &t.actors;
         t.uses
             .sort_unstable_by(|((a, x), _), ((b, y), _)| actors[*a].cmp(actors[*b]).then(x.cmp(y)));
         Ok(t)
+    }
+
+    /// An actor's use of an address, with the actor's index.
+    fn get(&self, actor: &str, ip: &str) -> Option<(usize, &Use)> {
+        let &a = self.index.get(actor)?;
+        let k = self
+            .uses
+            .binary_search_by(|((b, y), _)| self.actors[*b].cmp(actor).then((*y).cmp(ip)))
+            .ok()?;
+        Some((a, &self.uses[k].1))
+    }
+
+    /// Addresses used by at least `min_actors` distinct actors up to the period end: only these
+    /// can be shared within a window, so only their buckets are read.
+    fn shared_candidates(&self, min_actors: usize) -> Vec<String> {
+        let mut actors_per_ip: PlHashMap<&str, usize> = PlHashMap::default();
+        for ((_, ip), _) in &self.uses {
+            *actors_per_ip.entry(ip).or_default() += 1;
+        }
+        let mut ips: Vec<String> = actors_per_ip
+            .into_iter()
+            .filter(|&(_, n)| n >= min_actors)
+            .map(|(ip, _)| ip.to_owned())
+            .collect();
+        ips.sort_unstable();
+        ips
+    }
+}
+
+/// The candidate addresses' buckets, per address in address order.
+struct Shared<'a>(Vec<(&'a str, Vec<Bucket>)>);
+
+impl<'a> Shared<'a> {
+    fn read(t: &Table<'_>, df: &'a DataFrame) -> Result<Shared<'a>> {
+        let ip_col = strs(df, cols::CLIENT_IP)?;
+        let actor_col = strs(df, cols::ACTOR_NAME)?;
+        let min_ns = i64s(df, MIN_NS)?;
+        let max_ns = i64s(df, MAX_NS)?;
+        let mut out: Vec<(&'a str, Vec<Bucket>)> = Vec::new();
+        let mut slot: PlHashMap<&str, usize> = PlHashMap::default();
+        for i in 0..df.height() {
+            let (Some(ip), Some(actor)) = (ip_col[i], actor_col[i]) else {
+                continue;
+            };
+            // Every actor here is in the pair table: both come from the same events.
+            let Some(&a) = t.index.get(actor) else {
+                continue;
+            };
+            let b = Bucket {
+                actor: a,
+                min_ns: min_ns[i],
+                max_ns: max_ns[i],
+            };
+            let k = *slot.entry(ip).or_insert_with(|| {
+                out.push((ip, Vec::new()));
+                out.len() - 1
+            });
+            out[k].1.push(b);
+        }
+        // In Rust's string order, so findings come out in the same order every run.
+        out.sort_unstable_by(|x, y| x.0.cmp(y.0));
+        Ok(Shared(out))
     }
 }
 
@@ -275,7 +359,11 @@ struct PrivilegedEvent {
 struct Privileged(HashMap<String, HashMap<String, Vec<PrivilegedEvent>>>);
 
 impl Privileged {
-    fn load(ctx: &Context<'_>) -> Result<Privileged> {
+    /// Only events that can be cited are kept: those done from an address outside the allowlist
+    /// (or any, without one) while it was new for the actor. Their `details` (the subject of the
+    /// change) are read in a second, narrow scan: reading that column for every privileged event
+    /// of a large store cost more than the rest of the analysis.
+    fn load(ctx: &Context<'_>, t: &Table<'_>, baseline: i64) -> Result<Privileged> {
         let df = ctx.events(
             Select::Tagged(Tag::Privilege),
             &[
@@ -286,29 +374,43 @@ impl Privileged {
                 cols::CLIENT_IP,
                 cols::AFFECTED_USER_ID,
                 cols::AFFECTED_USER_NAME,
-                cols::DETAILS,
             ],
             Some(0),
         )?;
         let ids = strs(&df, cols::EVENT_ID)?;
-        let types = strs(&df, cols::EVENT_TYPE)?;
-        let labels = strs(&df, cols::EVENT_LABEL)?;
         let actors = strs(&df, cols::ACTOR_NAME)?;
         let ips = strs(&df, cols::CLIENT_IP)?;
+        let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+        let citable: Vec<usize> = (0..df.height())
+            .filter(|&i| {
+                let (Some(actor), Some(ip), Some(_)) = (actors[i], ips[i], ids[i]) else {
+                    return false;
+                };
+                ctx.in_period(ts[i])
+                    && Place::of(ctx.config, ip) != Place::Inside
+                    && t.get(actor, ip).is_some_and(|(a, u)| {
+                        u.first_ns >= t.actor_first[a].saturating_add(baseline)
+                            && (ts[i] < u.first_ns.saturating_add(baseline) || u.count == 1)
+                    })
+            })
+            .collect();
+        let details = Details::read(ctx, citable.iter().filter_map(|&i| Some((ids[i]?, ts[i]))))?;
+        let types = strs(&df, cols::EVENT_TYPE)?;
+        let labels = strs(&df, cols::EVENT_LABEL)?;
         let aff_id = strs(&df, cols::AFFECTED_USER_ID)?;
         let aff_name = strs(&df, cols::AFFECTED_USER_NAME)?;
-        let details = strs(&df, cols::DETAILS)?;
-        let ts = i64s(&df, cols::TIMESTAMP_NS)?;
         let mut map: HashMap<String, HashMap<String, Vec<PrivilegedEvent>>> = HashMap::new();
-        for i in 0..df.height() {
+        for i in citable {
             let (Some(actor), Some(ip), Some(id)) = (actors[i], ips[i], ids[i]) else {
                 continue;
             };
-            if !ctx.in_period(ts[i]) {
-                continue;
-            }
             let label = labels[i].unwrap_or("?");
-            let obj = subject(types[i].unwrap_or(""), aff_id[i], aff_name[i], details[i]);
+            let obj = subject(
+                types[i].unwrap_or(""),
+                aff_id[i],
+                aff_name[i],
+                details.get(id),
+            );
             let what = if obj.is_empty() {
                 format!("{label} at {}", format_timestamp(ts[i]))
             } else {
@@ -332,6 +434,46 @@ impl Privileged {
             .get(actor)
             .and_then(|m| m.get(ip))
             .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The `details` of a few events, by id.
+struct Details(HashMap<String, String>);
+
+impl Details {
+    /// Reads only the files spanning the events' instants, and only their rows.
+    fn read<'s>(
+        ctx: &Context<'_>,
+        events: impl Iterator<Item = (&'s str, i64)>,
+    ) -> Result<Details> {
+        let (ids, ts): (Vec<String>, Vec<i64>) = events.map(|(id, ns)| (id.to_owned(), ns)).unzip();
+        let (Some(&lo), Some(&hi)) = (ts.iter().min(), ts.iter().max()) else {
+            return Ok(Details(HashMap::new()));
+        };
+        let df = ctx
+            .store
+            .scan(Some((lo, hi.saturating_add(1))))?
+            .filter(
+                col(cols::TIMESTAMP_NS)
+                    .gt_eq(lit(lo))
+                    .and(col(cols::TIMESTAMP_NS).lt_eq(lit(hi)))
+                    .and(col(cols::EVENT_ID).is_in(crate::filter::list_lit(&ids), false)),
+            )
+            .select([col(cols::EVENT_ID), col(cols::DETAILS)])
+            .collect()?;
+        let found = strs(&df, cols::EVENT_ID)?;
+        let details = strs(&df, cols::DETAILS)?;
+        Ok(Details(
+            found
+                .into_iter()
+                .zip(details)
+                .filter_map(|(id, d)| Some((id?.to_owned(), d?.to_owned())))
+                .collect(),
+        ))
+    }
+
+    fn get(&self, id: &str) -> Option<&str> {
+        self.0.get(id).map(String::as_str)
     }
 }
 
@@ -404,7 +546,7 @@ struct Draft<'a> {
 }
 
 impl Draft<'_> {
-    fn finish(mut self, t: &Table<'_>, ids: &EventIds) -> Finding {
+    fn finish(mut self, t: &Table<'_>, ids: &EventIds<'_>) -> Finding {
         let mut seen = HashSet::new();
         let resolved = self.evidence.iter().filter_map(|e| match e {
             Evidence::Id(id) => Some(id.as_str()),
@@ -415,64 +557,83 @@ impl Draft<'_> {
     }
 }
 
-/// Event ids by actor, address and instant, for the evidence the drafts name.
-struct EventIds(HashMap<(String, String, i64), String>);
+/// The events at the instants the drafts' evidence names, with their ids. A join
+/// rather than an `is_in` list of instants: polars copies such a list into the predicate of every
+/// file it scans, which cost more than the rest of this analysis on large stores.
+fn evidence_frame(ctx: &Context<'_>, drafts: &[Draft<'_>]) -> Result<DataFrame> {
+    let mut wanted: Vec<i64> = drafts
+        .iter()
+        .flat_map(|d| &d.evidence)
+        .filter_map(|e| match e {
+            Evidence::At(_, _, ns) => Some(*ns),
+            Evidence::Id(_) => None,
+        })
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let (Some(&lo), Some(&hi)) = (wanted.first(), wanted.last()) else {
+        return Ok(DataFrame::empty());
+    };
+    // Joined on the instant alone (an integer key joins several times faster than the three
+    // columns); [`EventIds`] keys by actor and address too, so other events at the same instant
+    // are harmless.
+    let keys = df!(cols::TIMESTAMP_NS => wanted)?;
+    Ok(ctx
+        .store
+        .scan(Some((lo, hi.saturating_add(1))))?
+        .filter(
+            col(cols::TIMESTAMP_NS)
+                .gt_eq(lit(lo))
+                .and(col(cols::TIMESTAMP_NS).lt_eq(lit(hi))),
+        )
+        .select([
+            col(cols::EVENT_ID),
+            col(cols::TIMESTAMP_NS),
+            col(cols::ACTOR_NAME),
+            col(cols::CLIENT_IP),
+        ])
+        .join(
+            keys.lazy(),
+            [col(cols::TIMESTAMP_NS)],
+            [col(cols::TIMESTAMP_NS)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single())
+}
 
-impl EventIds {
-    fn lookup(ctx: &Context<'_>, drafts: &[Draft<'_>]) -> Result<EventIds> {
-        let mut wanted: Vec<i64> = drafts
-            .iter()
-            .flat_map(|d| &d.evidence)
-            .filter_map(|e| match e {
-                Evidence::At(_, _, ns) => Some(*ns),
-                Evidence::Id(_) => None,
-            })
-            .collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let (Some(&lo), Some(&hi)) = (wanted.first(), wanted.last()) else {
-            return Ok(EventIds(HashMap::new()));
-        };
-        let df = ctx
-            .store
-            .scan(Some((lo, hi.saturating_add(1))))?
-            .filter(col(cols::TIMESTAMP_NS).is_in(
-                lit(Series::new("wanted".into(), wanted)).implode(false),
-                false,
-            ))
-            .select([
-                col(cols::EVENT_ID),
-                col(cols::TIMESTAMP_NS),
-                col(cols::ACTOR_NAME),
-                col(cols::CLIENT_IP),
-            ])
-            .collect()?;
-        let ids = strs(&df, cols::EVENT_ID)?;
-        let ts = i64s(&df, cols::TIMESTAMP_NS)?;
-        let actors = strs(&df, cols::ACTOR_NAME)?;
-        let ips = strs(&df, cols::CLIENT_IP)?;
-        let mut map: HashMap<(String, String, i64), String> = HashMap::new();
+/// Event ids by actor, address and instant, read from [`evidence_frame`].
+struct EventIds<'d>(PlHashMap<(&'d str, &'d str, i64), &'d str>);
+
+impl<'d> EventIds<'d> {
+    fn read(df: &'d DataFrame) -> Result<EventIds<'d>> {
+        let mut map: PlHashMap<(&str, &str, i64), &str> = PlHashMap::default();
+        if df.height() == 0 {
+            return Ok(EventIds(map));
+        }
+        let ids = strs(df, cols::EVENT_ID)?;
+        let ts = i64s(df, cols::TIMESTAMP_NS)?;
+        let actors = strs(df, cols::ACTOR_NAME)?;
+        let ips = strs(df, cols::CLIENT_IP)?;
         for i in 0..df.height() {
             let (Some(id), Some(actor), Some(ip)) = (ids[i], actors[i], ips[i]) else {
                 continue;
             };
             // Two events of one actor from one address at the same instant: the smaller id, so
             // the choice does not depend on file order.
-            map.entry((actor.to_owned(), ip.to_owned(), ts[i]))
+            map.entry((actor, ip, ts[i]))
                 .and_modify(|e| {
-                    if id < e.as_str() {
-                        *e = id.to_owned();
+                    if id < *e {
+                        *e = id;
                     }
                 })
-                .or_insert_with(|| id.to_owned());
+                .or_insert(id);
         }
         Ok(EventIds(map))
     }
 
-    fn get(&self, actor: &str, ip: &str, ns: i64) -> Option<&str> {
-        self.0
-            .get(&(actor.to_owned(), ip.to_owned(), ns))
-            .map(String::as_str)
+    fn get(&self, actor: &str, ip: &str, ns: i64) -> Option<&'d str> {
+        self.0.get(&(actor, ip, ns)).copied()
     }
 }
 
@@ -737,21 +898,24 @@ struct Stretch {
 /// overlapping qualifying windows merge into one stretch.
 fn shared_stretches(points: &[Point], window: i64, min_actors: usize) -> Vec<Stretch> {
     let mut out: Vec<Stretch> = Vec::new();
-    let mut in_window: HashMap<usize, usize> = HashMap::new();
+    // Events per actor in the window, indexed by actor (a vector: this loop sees every point of
+    // every busy address).
+    let mut in_window = vec![0u32; points.iter().map(|p| p.actor + 1).max().unwrap_or(0)];
+    let mut distinct = 0;
     let mut left = 0;
     for (right, p) in points.iter().enumerate() {
-        *in_window.entry(p.actor).or_default() += 1;
+        if in_window[p.actor] == 0 {
+            distinct += 1;
+        }
+        in_window[p.actor] += 1;
         while p.ns - points[left].ns >= window {
             let a = points[left].actor;
-            if let Some(c) = in_window.get_mut(&a) {
-                *c -= 1;
-                if *c == 0 {
-                    in_window.remove(&a);
-                }
+            in_window[a] -= 1;
+            if in_window[a] == 0 {
+                distinct -= 1;
             }
             left += 1;
         }
-        let distinct = in_window.len();
         if distinct < min_actors {
             continue;
         }
@@ -771,20 +935,17 @@ fn shared_stretches(points: &[Point], window: i64, min_actors: usize) -> Vec<Str
 }
 
 /// Shared-address findings: one per address and stretch ending in the period.
-fn shared_drafts<'a>(ctx: &Context<'_>, t: &Table<'a>, window: i64) -> Vec<Draft<'a>> {
+fn shared_drafts<'a>(
+    ctx: &Context<'_>,
+    t: &Table<'a>,
+    shared: &Shared<'a>,
+    window: i64,
+    min_actors: usize,
+) -> Vec<Draft<'a>> {
     let cfg = &ctx.config.unusual_ips;
-    let min_actors = usize::try_from(cfg.shared_ip_actors)
-        .unwrap_or(usize::MAX)
-        .max(2);
     let mut out = Vec::new();
-    let mut ips: Vec<&'a str> = t.by_ip.keys().copied().collect();
-    ips.sort_unstable();
-    for ip in ips {
-        let buckets = &t.by_ip[ip];
-        let distinct: HashSet<usize> = buckets.iter().map(|b| b.actor).collect();
-        if distinct.len() < min_actors {
-            continue;
-        }
+    for (ip, buckets) in &shared.0 {
+        let ip = *ip;
         let mut points: Vec<Point> = buckets
             .iter()
             .flat_map(|b| {

@@ -77,36 +77,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Query(args) => query::run(&args),
         Command::Show(args) => show::run(&args),
         Command::Stats(args) => stats::run(&args),
-        Command::Analyze(args) => {
-            limit_polars_threads();
-            analyze::run(&args)
-        }
-        Command::Report(args) => {
-            limit_polars_threads();
-            report::run(&args)
-        }
+        Command::Analyze(args) => analyze::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Analyses(args) => analyze::list(&args),
         Command::Config(args) => analyze::config(&args),
         Command::Quarantine(args) => quarantine::run(&args),
         Command::EventTypes(args) => event_types::run(&args),
         Command::Generate(args) => generate::run(&args).map(|()| ExitCode::SUCCESS),
-        Command::Demo(args) => {
-            limit_polars_threads();
-            demo::run(&args)
-        }
-    }
-}
-
-/// Analyses run side by side on rayon's pool and each runs polars queries, which have their own
-/// pool; on a small machine the two together would oversubscribe the cores. Unless the user chose
-/// a size, give polars half the cores (the analyses' own parallelism supplies the rest).
-fn limit_polars_threads() {
-    if std::env::var_os("POLARS_MAX_THREADS").is_none() {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        // SAFETY: called before any other thread exists (only the main thread runs the CLI here,
-        // and neither rayon's nor polars' pool has started), so nothing reads the environment
-        // concurrently.
-        unsafe { std::env::set_var("POLARS_MAX_THREADS", (cores / 2).max(1).to_string()) };
+        Command::Demo(args) => demo::run(&args),
     }
 }
 
