@@ -4,11 +4,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Polars allocates and frees column buffers constantly, and the analyses many small strings:
-/// with mimalloc they run 10-25% faster than with glibc's malloc (see bench/NOTES.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = auditlens::cli::Cli::parse();
     match auditlens::cli::run(cli) {

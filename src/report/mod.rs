@@ -525,7 +525,10 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
                 [col(cols::EVENT_ID)],
                 JoinArgs::new(JoinType::Semi),
             )
-            .collect()?)
+            // Kept ids copied out of their pages (see `analyses::column`), which they would pin.
+            .with_column(analyses::column(cols::EVENT_ID))
+            .collect_with_engine(Engine::Streaming)?
+            .unwrap_single())
     };
     let mut df = lookup(Some(period), ids.iter().copied().collect())?;
     let found: HashSet<&str> = df.column(cols::EVENT_ID)?.str()?.iter().flatten().collect();

@@ -2,8 +2,12 @@
 Writing one source file's events and quarantined records as Parquet parts, ready to commit.
 
 Events arrive in input order, already deduplicated, grouped by UTC date. Each date gets its own part
-file, written in row groups sorted by time as its buffer fills, so memory stays bounded for any input
-size while row-group statistics still let a time-range query skip most of a part. Parts are written
+file, written as its buffer fills, so memory stays bounded for any input size. Each buffer is sorted
+by event type, then time, and written in small row groups: the row-group statistics of `event_type`
+then let a scan for a few types (an analysis reading privilege changes, case actions or file access)
+skip most of a part, together with its `details` and `event_id` pages, which are the costly columns
+to decompress. Time ranges are pruned by the date partitions and the parts' ranges in the manifest;
+every reader that shows events sorts them by time. Parts are written
 under hidden temporary names and renamed only in [`FileWriter::finish`]; the caller then commits
 them to the manifest. Dropping an unfinished writer deletes its temporary files.
 */
@@ -20,8 +24,13 @@ use crate::error::{Error, Result};
 use crate::input::Quarantined;
 use crate::model::schema::{cols, event_schema};
 
-/// Rows per Parquet row group.
-const ROW_GROUP_ROWS: usize = 128 * 1024;
+/// Rows buffered for one date before they are written.
+const FLUSH_ROWS: usize = 128 * 1024;
+/// Rows per Parquet row group. Small enough that a day of a few hundred thousand events spreads
+/// its event types over dozens of row groups (what lets type-selective scans skip), large enough
+/// that whole-store scans do not notice the extra row groups. On the 5M-event benchmark store,
+/// 16k-row groups sorted by type took the analyses from 14.5 s to 10.9 s of CPU time.
+const ROW_GROUP_ROWS: usize = 16 * 1024;
 /// A date whose buffer got no rows in this many appends (parsed chunks of a few thousand rows)
 /// is written out.
 const IDLE_APPENDS: u64 = 8;
@@ -86,6 +95,38 @@ pub fn zstd() -> ParquetCompression {
     ParquetCompression::Zstd(Some(level))
 }
 
+/// The order that sorts `df` by event type, then time, then input position (so the result does
+/// not depend on the sort algorithm); `None` when it is already in that order. Types are ranked
+/// in Rust and the rows sorted on integers: polars' sort on a string and an integer column
+/// row-encodes every key and cost a sixth of ingest.
+fn type_time_order(df: &DataFrame) -> Result<Option<IdxCa>> {
+    let types = df.column(cols::EVENT_TYPE)?.str()?;
+    let ts = df.column(cols::TIMESTAMP_NS)?.i64()?;
+    let mut rank: PlHashMap<Option<&str>, u32> = PlHashMap::default();
+    for t in types.iter() {
+        rank.entry(t).or_insert(0);
+    }
+    let mut names: Vec<Option<&str>> = rank.keys().copied().collect();
+    names.sort_unstable();
+    for (i, name) in names.iter().enumerate() {
+        rank.insert(*name, u32::try_from(i).unwrap_or(u32::MAX));
+    }
+    let mut keys: Vec<(u32, i64, IdxSize)> = types
+        .iter()
+        .zip(ts.iter())
+        .zip(0..)
+        .map(|((t, x), i)| (rank[&t], x.unwrap_or(i64::MIN), i))
+        .collect();
+    if keys.is_sorted() {
+        return Ok(None);
+    }
+    keys.sort_unstable();
+    Ok(Some(IdxCa::from_vec(
+        "order".into(),
+        keys.into_iter().map(|k| k.2).collect(),
+    )))
+}
+
 fn writer_for(
     path: &std::path::Path,
     schema: &Schema,
@@ -135,7 +176,7 @@ impl<'a> FileWriter<'a> {
         buf.rows += n;
         buf.last_append = self.appends;
         self.buffered += n;
-        if buf.rows >= ROW_GROUP_ROWS {
+        if buf.rows >= FLUSH_ROWS {
             self.flush(date)?;
         }
         // Exports are in time order (either way), so a date that stopped receiving rows is
@@ -164,7 +205,7 @@ impl<'a> FileWriter<'a> {
         Ok(())
     }
 
-    /// Write `date`'s buffered rows as row groups, sorted by time.
+    /// Write `date`'s buffered rows as row groups, sorted by event type and time.
     fn flush(&mut self, date: &str) -> Result<()> {
         let Some(buf) = self.dates.get_mut(date) else {
             return Ok(());
@@ -179,18 +220,9 @@ impl<'a> FileWriter<'a> {
         }
         self.buffered -= buf.rows;
         buf.rows = 0;
-        // Exports are almost always in time order already: then one copy into contiguous columns
-        // (row groups follow chunks) replaces the sort's gather of every column.
-        let in_order = df
-            .column(cols::TIMESTAMP_NS)?
-            .i64()?
-            .into_no_null_iter()
-            .is_sorted();
-        let df = if in_order {
-            df.rechunk_mut_par();
-            df
-        } else {
-            df.sort([cols::TIMESTAMP_NS], SortMultipleOptions::default())?
+        let df = match type_time_order(&df)? {
+            Some(order) => df.take(&order)?,
+            None => df,
         };
         let ts = df.column(cols::TIMESTAMP_NS)?.i64()?;
         let (min, max) = (ts.min().unwrap_or(0), ts.max().unwrap_or(0));
@@ -365,5 +397,41 @@ impl Drop for FileWriter<'_> {
         for tmp in tmps {
             let _ = fs::remove_file(tmp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order_of(types: &[Option<&str>], ts: &[i64]) -> Option<Vec<IdxSize>> {
+        let df = df!(
+            cols::EVENT_TYPE => types.to_vec(),
+            cols::TIMESTAMP_NS => ts.to_vec(),
+        )
+        .unwrap();
+        type_time_order(&df)
+            .unwrap()
+            .map(|o| o.into_no_null_iter().collect())
+    }
+
+    #[test]
+    fn rows_are_ordered_by_type_then_time_then_input_position() {
+        let types = [
+            Some("user_removed"),
+            Some("logged_in"),
+            None,
+            Some("logged_in"),
+            Some("user_removed"),
+            Some("logged_in"),
+        ];
+        let ts = [5, 9, 7, 3, 1, 3];
+        // Missing types first, then by name; equal instants keep their input order.
+        assert_eq!(order_of(&types, &ts), Some(vec![2, 3, 5, 1, 4, 0]));
+        // Already in order: nothing to gather.
+        assert_eq!(
+            order_of(&[Some("a"), Some("a"), Some("b")], &[1, 2, 0]),
+            None
+        );
     }
 }
