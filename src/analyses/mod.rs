@@ -203,22 +203,20 @@ impl Context<'_> {
         lf = lf
             .select(wanted.iter().map(|c| column(c)).collect::<Vec<_>>())
             .sort([cols::TIMESTAMP_NS], SortMultipleOptions::default());
-        // The streaming engine decodes the files a morsel at a time and drops what the predicate
-        // rejects as it goes; the in-memory one held whole columns of every file first (several
-        // times the memory on large stores, with analyses running side by side).
+        // Streaming, so the copies [`column`] makes happen morsel by morsel as the files are read.
         Ok(lf.collect_with_engine(Engine::Streaming)?.unwrap_single())
     }
 }
 
 /// `name` as read from the store; `details` and `event_id` copied into buffers of their own.
 ///
-/// A decoded string is a view into a buffer of its Parquet page or dictionary, and a filtered scan
-/// keeps those views, so it kept every buffer it touched: `details` is dictionary-encoded (about
-/// 15 MB of dictionary per 130,000 events) and `event_id`'s plain pages decode into page-sized
-/// buffers. Reading the 39,000 privilege changes of a 5M-event store held 600 MB of dictionaries,
-/// training-needs' 730,000 events 180 MB of id pages (heaptrack). Concatenating with `""` makes
-/// polars write each kept value into a fresh buffer as the scan goes, so the page buffers are freed
-/// once their row group is done.
+/// A decoded string is a view into the buffer of its Parquet page or dictionary page, and a
+/// filtered scan keeps those views, so it kept every buffer it touched. In stores written with
+/// 128k-row groups `details` is dictionary-encoded (about 15 MB of dictionary per 130,000 events):
+/// reading the 39,000 privilege changes of a 5M-event store held 600 MB of dictionaries; and the
+/// plain pages of `event_id` held 180 MB for training-needs' 730,000 events (heaptrack).
+/// Concatenating with `""` makes polars write each kept value into a fresh buffer as the scan
+/// goes, so the page buffers are freed once their row group is done.
 pub fn column(name: &str) -> Expr {
     if name == cols::DETAILS || name == cols::EVENT_ID {
         (col(name) + lit("")).alias(name)
@@ -287,7 +285,8 @@ pub struct Outcome {
 /// cores unless the user sets it) runs their queries. They do not oversubscribe in practice: an
 /// analysis' rayon thread waits while polars runs its query. Giving polars half the cores, as an
 /// earlier version did, queued every analysis' queries on one polars thread on a 2-core machine
-/// (114% CPU, 14.5 s for all analyses over 5M events, against 175% and 10.7 s now).
+/// (114% CPU, 14.5 s for all analyses over 5M events, against 175% and 10.7 s with polars on
+/// both cores).
 pub fn run(ctx: &Context<'_>, analyses: &[&'static dyn Analysis]) -> Vec<Outcome> {
     analyses
         .par_iter()

@@ -99,8 +99,8 @@ pub fn zstd() -> ParquetCompression {
 
 /// The order that sorts `df` by event type, then time, then input position (so the result does
 /// not depend on the sort algorithm); `None` when it is already in that order. Types are ranked
-/// in Rust and the rows sorted on integers: polars' sort on a string and an integer column
-/// row-encodes every key and cost a sixth of ingest.
+/// once and the rows sorted on integer keys, rather than by polars' sort over a string column,
+/// which row-encodes every key.
 fn type_time_order(df: &DataFrame) -> Result<Option<IdxCa>> {
     let types = df.column(cols::EVENT_TYPE)?.str()?;
     let ts = df.column(cols::TIMESTAMP_NS)?.i64()?;
