@@ -62,6 +62,11 @@ const MIN_RANKED: usize = 2;
 pub struct TrainingNeeds;
 
 impl Analysis for TrainingNeeds {
+    /// Every reversible change in the store, with its details.
+    fn memory_heavy(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "training-needs"
     }

@@ -100,6 +100,11 @@ fn listing<'s>(items: impl ExactSizeIterator<Item = &'s str>, sep: &str) -> Stri
 const ROUTINE_SHARE: f64 = 0.5;
 
 impl Analysis for UnusualIps {
+    /// Every actor's address history up to the period end (see the module doc).
+    fn memory_heavy(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         NAME
     }
