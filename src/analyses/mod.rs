@@ -4,7 +4,7 @@ one shape ([`Finding`]).
 
 An analysis is a type implementing [`Analysis`] in its own file, listed once in [`REGISTRY`];
 nothing else needs to know it exists. [`run`] executes the selected analyses side by side on rayon's
-pool; each builds its own lazy, predicate- and projection-pushed scan through [`Context`], so it
+pool (the memory-heavy ones one after another, beside the rest); each builds its own lazy, predicate- and projection-pushed scan through [`Context`], so it
 reads only the event types and columns it needs.
 
 Analyses see the whole store, not just the period: a baseline (addresses seen before, who usually
@@ -211,10 +211,8 @@ impl Context<'_> {
 /// `name` as read from the store; `details` and `event_id` copied into buffers of their own.
 ///
 /// A decoded string is a view into the buffer of its Parquet page or dictionary page, and a
-/// filtered scan keeps those views, so it kept every buffer it touched. In stores written with
-/// 128k-row groups `details` is dictionary-encoded (about 15 MB of dictionary per 130,000 events):
-/// reading the 39,000 privilege changes of a 5M-event store held 600 MB of dictionaries; and the
-/// plain pages of `event_id` held 180 MB for training-needs' 730,000 events (heaptrack).
+/// filtered scan keeps those views, so a few kept rows pin every page they came from (hundreds of
+/// megabytes of `details` dictionaries and `event_id` pages on large stores; bench/NOTES.md).
 /// Concatenating with `""` makes polars write each kept value into a fresh buffer as the scan
 /// goes, so the page buffers are freed once their row group is done.
 pub fn column(name: &str) -> Expr {
@@ -223,6 +221,42 @@ pub fn column(name: &str) -> Expr {
     } else {
         col(name)
     }
+}
+
+/// The events of `range` (the whole store for `None`) whose value in the column named like `keys`
+/// is one of `keys`, with `columns` (the key column among them), read through [`column`].
+///
+/// A semi-join rather than an `is_in` list: polars copies a literal list into the predicate of
+/// every file it scans, which cost more than the rest of an analysis once the list held hundreds
+/// of thousands of instants or ids.
+pub fn events_matching(
+    store: &Store,
+    range: Option<(i64, i64)>,
+    keys: Column,
+    columns: &[&str],
+) -> Result<DataFrame> {
+    let key = keys.name().clone();
+    let keys = DataFrame::new(keys.len(), vec![keys])?;
+    let mut scan = store.scan(range)?;
+    if let Some((from, to)) = range {
+        // Files are chosen by their time span; this also skips row groups outside the range.
+        scan = scan.filter(
+            col(cols::TIMESTAMP_NS)
+                .gt_eq(lit(from))
+                .and(col(cols::TIMESTAMP_NS).lt(lit(to))),
+        );
+    }
+    Ok(scan
+        .select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>())
+        .join(
+            keys.lazy(),
+            [col(key.clone())],
+            [col(key)],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .select(columns.iter().map(|c| column(c)).collect::<Vec<_>>())
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single())
 }
 
 /// An audit analysis.
@@ -285,16 +319,15 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
-/// Run `analyses` side by side. Findings of each are sorted by severity (highest first), then time.
+/// Run `analyses` side by side, the memory-heavy ones one after another (see
+/// [`Analysis::memory_heavy`]). Findings of each are sorted by severity (highest first), then time.
 ///
 /// Two pools share the cores: rayon's runs the analyses, polars' (`POLARS_MAX_THREADS`, all
 /// cores unless the user sets it) runs their queries. They do not oversubscribe in practice: an
-/// analysis' rayon thread waits while polars runs its query. Giving polars half the cores, as an
-/// earlier version did, queued every analysis' queries on one polars thread on a 2-core machine
-/// (114% CPU, 14.5 s for all analyses over 5M events, against 175% and 10.7 s with polars on
-/// both cores).
+/// analysis' rayon thread waits while polars runs its query, and giving polars fewer cores queued
+/// every analysis' queries on the remaining ones (bench/NOTES.md has the figures).
 pub fn run(ctx: &Context<'_>, analyses: &[&'static dyn Analysis]) -> Vec<Outcome> {
-    let one = |a: &&'static dyn Analysis| {
+    let one = |&(i, a): &(usize, &&'static dyn Analysis)| {
         let t = Instant::now();
         let findings = a.run(ctx).map(|mut f| {
             f.sort_by(|x, y| {
@@ -304,24 +337,27 @@ pub fn run(ctx: &Context<'_>, analyses: &[&'static dyn Analysis]) -> Vec<Outcome
             });
             f
         });
-        Outcome {
+        let outcome = Outcome {
             name: a.name(),
             findings,
             seconds: t.elapsed().as_secs_f64(),
-        }
+        };
+        (i, outcome)
     };
-    let (heavy, light): (Vec<_>, Vec<_>) = analyses.iter().partition(|a| a.memory_heavy());
-    // The heavy ones one after another on one thread, the rest side by side on the pool. Two
-    // heavy ones at once made the peak memory of a whole-store run (5M events: 1.8 GiB, against
-    // 1.5 GiB this way, in the same time).
+    let (heavy, light): (Vec<_>, Vec<_>) = analyses
+        .iter()
+        .enumerate()
+        .partition(|(_, a)| a.memory_heavy());
+    // The heavy ones one after another on one thread, the rest side by side on the pool: two
+    // heavy ones at once set the peak memory of a whole-store run.
     let (mut heavy, light) = rayon::join(
-        || heavy.iter().map(&one).collect::<Vec<_>>(),
+        || heavy.iter().map(one).collect::<Vec<_>>(),
         || light.par_iter().map(one).collect::<Vec<_>>(),
     );
     heavy.extend(light);
     // In the order asked for, whatever order they ran in.
-    heavy.sort_by_key(|o| analyses.iter().position(|a| a.name() == o.name));
-    heavy
+    heavy.sort_by_key(|&(i, _)| i);
+    heavy.into_iter().map(|(_, o)| o).collect()
 }
 
 /// Time spent and findings produced by one analysis.

@@ -239,7 +239,7 @@ struct Table<'a> {
     index: PlHashMap<&'a str, usize>,
     /// The actor's first event in the store (with or without an address).
     actor_first: Vec<i64>,
-    /// (actor, address) and its use, sorted by actor name and address.
+    /// (actor, address) and its use, sorted by actor (numbered in name order) and address.
     uses: Vec<((usize, &'a str), Use)>,
     /// The last instant in the table.
     latest: i64,
@@ -283,10 +283,23 @@ impl<'a> Table<'a> {
                 },
             ));
         }
-        // Sorted here so findings come out in the same order every run.
-        let actors = &t.actors;
-        t.uses
-            .sort_unstable_by(|((a, x), _), ((b, y), _)| actors[*a].cmp(actors[*b]).then(x.cmp(y)));
+        // Actors numbered in name order, and uses sorted by actor and address: the group-by's row
+        // order changes from run to run, the findings' order must not.
+        let mut order: Vec<usize> = (0..t.actors.len()).collect();
+        order.sort_unstable_by_key(|&a| t.actors[a]);
+        let mut rank = vec![0; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            rank[old] = new;
+        }
+        t.actors = order.iter().map(|&a| t.actors[a]).collect();
+        t.actor_first = order.iter().map(|&a| t.actor_first[a]).collect();
+        for a in t.index.values_mut() {
+            *a = rank[*a];
+        }
+        for ((a, _), _) in &mut t.uses {
+            *a = rank[*a];
+        }
+        t.uses.sort_unstable_by_key(|&(key, _)| key);
         Ok(t)
     }
 
@@ -295,7 +308,7 @@ impl<'a> Table<'a> {
         let &a = self.index.get(actor)?;
         let k = self
             .uses
-            .binary_search_by(|((b, y), _)| self.actors[*b].cmp(actor).then((*y).cmp(ip)))
+            .binary_search_by_key(&(a, ip), |&(key, _)| key)
             .ok()?;
         Some((a, &self.uses[k].1))
     }
@@ -399,7 +412,7 @@ impl Privileged {
                     })
             })
             .collect();
-        let details = Details::read(ctx, citable.iter().filter_map(|&i| Some((ids[i]?, ts[i]))))?;
+        let details = Details::read(ctx, citable.iter().filter_map(|&i| ids[i]))?;
         let types = strs(&df, cols::EVENT_TYPE)?;
         let labels = strs(&df, cols::EVENT_LABEL)?;
         let aff_id = strs(&df, cols::AFFECTED_USER_ID)?;
@@ -446,26 +459,18 @@ impl Privileged {
 struct Details(HashMap<String, String>);
 
 impl Details {
-    /// Reads only the files spanning the events' instants, and only their rows.
-    fn read<'s>(
-        ctx: &Context<'_>,
-        events: impl Iterator<Item = (&'s str, i64)>,
-    ) -> Result<Details> {
-        let (ids, ts): (Vec<String>, Vec<i64>) = events.map(|(id, ns)| (id.to_owned(), ns)).unzip();
-        let (Some(&lo), Some(&hi)) = (ts.iter().min(), ts.iter().max()) else {
+    /// Reads only the privileged events' row groups of the period, and of them only these rows.
+    fn read<'s>(ctx: &Context<'_>, ids: impl Iterator<Item = &'s str>) -> Result<Details> {
+        let ids: Vec<String> = ids.map(str::to_owned).collect();
+        if ids.is_empty() {
             return Ok(Details(HashMap::new()));
-        };
-        let df = ctx
-            .store
-            .scan(Some((lo, hi.saturating_add(1))))?
-            .filter(
-                col(cols::TIMESTAMP_NS)
-                    .gt_eq(lit(lo))
-                    .and(col(cols::TIMESTAMP_NS).lt_eq(lit(hi)))
-                    .and(col(cols::EVENT_ID).is_in(crate::filter::list_lit(&ids), false)),
-            )
-            .select([col(cols::EVENT_ID), col(cols::DETAILS)])
-            .collect()?;
+        }
+        let df = ctx.events_where(
+            Select::Tagged(Tag::Privilege),
+            Some(col(cols::EVENT_ID).is_in(crate::filter::list_lit(&ids), false)),
+            &[cols::EVENT_ID, cols::DETAILS],
+            Some(0),
+        )?;
         let found = strs(&df, cols::EVENT_ID)?;
         let details = strs(&df, cols::DETAILS)?;
         Ok(Details(
@@ -562,9 +567,7 @@ impl Draft<'_> {
     }
 }
 
-/// The events at the instants the drafts' evidence names, with their ids. A join
-/// rather than an `is_in` list of instants: polars copies such a list into the predicate of every
-/// file it scans, which cost more than the rest of this analysis on large stores.
+/// The events at the instants the drafts' evidence names, with their ids.
 fn evidence_frame(ctx: &Context<'_>, drafts: &[Draft<'_>]) -> Result<DataFrame> {
     let mut wanted: Vec<i64> = drafts
         .iter()
@@ -582,37 +585,17 @@ fn evidence_frame(ctx: &Context<'_>, drafts: &[Draft<'_>]) -> Result<DataFrame> 
     // Joined on the instant alone (an integer key joins several times faster than the three
     // columns); [`EventIds`] keys by actor and address too, so other events at the same instant
     // are harmless.
-    let keys = df!(cols::TIMESTAMP_NS => wanted)?;
-    Ok(ctx
-        .store
-        .scan(Some((lo, hi.saturating_add(1))))?
-        .filter(
-            col(cols::TIMESTAMP_NS)
-                .gt_eq(lit(lo))
-                .and(col(cols::TIMESTAMP_NS).lt_eq(lit(hi))),
-        )
-        .select([
-            col(cols::EVENT_ID),
-            col(cols::TIMESTAMP_NS),
-            col(cols::ACTOR_NAME),
-            col(cols::CLIENT_IP),
-        ])
-        .join(
-            keys.lazy(),
-            [col(cols::TIMESTAMP_NS)],
-            [col(cols::TIMESTAMP_NS)],
-            JoinArgs::new(JoinType::Semi),
-        )
-        // The ids the join keeps, copied out of their pages (see [`super::column`]): the views
-        // held every id page of the store, 175 MB for 5M events.
-        .select([
-            super::column(cols::EVENT_ID),
-            col(cols::TIMESTAMP_NS),
-            col(cols::ACTOR_NAME),
-            col(cols::CLIENT_IP),
-        ])
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single())
+    super::events_matching(
+        ctx.store,
+        Some((lo, hi.saturating_add(1))),
+        Column::new(cols::TIMESTAMP_NS.into(), wanted),
+        &[
+            cols::EVENT_ID,
+            cols::TIMESTAMP_NS,
+            cols::ACTOR_NAME,
+            cols::CLIENT_IP,
+        ],
+    )
 }
 
 /// Event ids by instant, actor and address, read from [`evidence_frame`]: a sorted vector (a

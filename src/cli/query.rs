@@ -43,9 +43,22 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let dest = Destination::new(args.out.as_deref(), Some(store.root()))?;
     let filter = args.filter.resolve(&store)?;
     if args.count {
-        // Reads only the time column (and what the filter needs): partitions and row groups outside
-        // the range are skipped, so a count over years of exports stays cheap.
-        let n = filter.load(&store, Some(&[cols::TIMESTAMP_NS]))?.height();
+        // Without an address filter polars counts as it scans (partitions and row groups outside
+        // the range skipped, no column kept); address filters match in Rust, on loaded rows.
+        let n = if filter.ips.is_empty() {
+            let mut lf = store.scan(filter.time_range())?;
+            if let Some(p) = filter.predicate() {
+                lf = lf.filter(p);
+            }
+            let counted = lf
+                .select([len().cast(DataType::UInt64).alias("n")])
+                .collect_with_engine(Engine::Streaming)?
+                .unwrap_single();
+            let n = counted.column("n")?.u64()?.get(0).unwrap_or(0);
+            usize::try_from(n).unwrap_or(usize::MAX)
+        } else {
+            filter.load(&store, Some(&[cols::TIMESTAMP_NS]))?.height()
+        };
         let mut out = std::io::stdout().lock();
         writeln!(out, "{n}")
             .and_then(|()| out.flush())

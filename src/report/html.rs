@@ -135,7 +135,7 @@ pub fn render(r: &Report) -> Result<String> {
         }
         let (fs, left_out) = r.listed(analysis);
         findings_table(&mut h, &fs, false);
-        let note = left_out_note(left_out, "low or info findings");
+        let note = left_out_note(left_out, "low or info finding");
         if !note.is_empty() {
             let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(&note));
         }
@@ -428,7 +428,7 @@ fn appendix(h: &mut String, r: &Report) {
         );
     }
     h.push_str("</table>\n");
-    let note = left_out_note(left_out, "cited events");
+    let note = left_out_note(left_out, "cited event");
     if !note.is_empty() {
         let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(&note));
     }

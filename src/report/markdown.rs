@@ -244,7 +244,7 @@ pub fn render(r: &Report) -> String {
         }
         let (fs, left_out) = r.listed(analysis);
         findings(&mut m, &fs);
-        let note = left_out_note(left_out, "low or info findings");
+        let note = left_out_note(left_out, "low or info finding");
         if !note.is_empty() {
             let _ = writeln!(m, "{}\n", md(&note));
         }
@@ -274,7 +274,7 @@ pub fn render(r: &Report) -> String {
         &["Event id", "Time (UTC)", "Event type", "Actor", "Source"],
         &rows,
     );
-    let note = left_out_note(left_out, "cited events");
+    let note = left_out_note(left_out, "cited event");
     if !note.is_empty() {
         let _ = writeln!(m, "{}\n", md(&note));
     }

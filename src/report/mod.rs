@@ -51,8 +51,9 @@ pub struct ReportRequest<'a> {
 }
 
 /// Sections that are ledgers, listed in full whatever `--max-listed` says: the privilege-change
-/// ledger promises every change of the period, and an auditor reconciles it line by line.
-pub const LEDGERS: &[&str] = &["privilege-changes"];
+/// ledger promises every change of the period, and an auditor reconciles it line by line; the
+/// coverage table lists every gap (one per day at most, so it stays short).
+pub const LEDGERS: &[&str] = &["privilege-changes", "coverage-gaps"];
 
 /// The default of `report --max-listed`: enough for a reviewer to see what kind of low and info
 /// findings a section has, without turning a large organisation's week into a 100 MB page.
@@ -239,16 +240,20 @@ impl Report {
     }
 }
 
-/// The note under a section whose listing was cut short (empty when nothing was left out).
+/// The note under a section whose listing was cut short (empty when nothing was left out);
+/// `what` is singular ("cited event").
 pub fn left_out_note(left_out: usize, what: &str) -> String {
-    if left_out == 0 {
-        return String::new();
+    match left_out {
+        0 => String::new(),
+        1 => format!(
+            "1 more {what} is not listed here: report.json holds them all \
+             (report --max-listed 0 lists everything)."
+        ),
+        n => format!(
+            "{n} more {what}s are not listed here: report.json holds them all \
+             (report --max-listed 0 lists everything)."
+        ),
     }
-    format!(
-        "{left_out} more {what} {} not listed here: report.json holds them all \
-         (report --max-listed 0 lists everything).",
-        if left_out == 1 { "is" } else { "are" }
-    )
 }
 
 fn ser_findings<S: serde::Serializer>(f: &[Finding], s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -492,10 +497,8 @@ fn provenance(store: &Store, req: &ReportRequest<'_>) -> Result<Provenance> {
 
 /// Every event id cited by a finding, with what it was.
 ///
-/// The ids are matched with a semi-join, not an `is_in` list: a week of a large store cites
-/// hundreds of thousands of events, and a literal list that long is copied into every file's
-/// predicate. Most evidence lies in the period, so its files are searched first and the rest of
-/// the store only for what was not found there (baselines, access windows opened earlier).
+/// A week of a large store cites hundreds of thousands of events. Most evidence lies in the period,
+/// so it is searched first and the rest of the store only for what was not found there.
 fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<Vec<CitedEvent>> {
     let ids: BTreeSet<&str> = findings
         .iter()
@@ -504,33 +507,22 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let lookup = |range: Option<(i64, i64)>, wanted: Vec<&str>| -> Result<DataFrame> {
-        let wanted = DataFrame::new(
-            wanted.len(),
-            vec![Column::new(cols::EVENT_ID.into(), wanted)],
-        )?;
-        Ok(store
-            .scan(range)?
-            .select([
-                col(cols::EVENT_ID),
-                col(cols::TIMESTAMP_NS),
-                col(cols::EVENT_LABEL),
-                col(cols::ACTOR_NAME),
-                col(cols::SOURCE_FILE),
-                col(cols::SOURCE_LINE),
-            ])
-            .join(
-                wanted.lazy(),
-                [col(cols::EVENT_ID)],
-                [col(cols::EVENT_ID)],
-                JoinArgs::new(JoinType::Semi),
-            )
-            // Kept ids copied out of their pages (see `analyses::column`), which they would pin.
-            .with_column(analyses::column(cols::EVENT_ID))
-            .collect_with_engine(Engine::Streaming)?
-            .unwrap_single())
+    let lookup = |range: (i64, i64), wanted: Vec<&str>| {
+        analyses::events_matching(
+            store,
+            Some(range),
+            Column::new(cols::EVENT_ID.into(), wanted),
+            &[
+                cols::EVENT_ID,
+                cols::TIMESTAMP_NS,
+                cols::EVENT_LABEL,
+                cols::ACTOR_NAME,
+                cols::SOURCE_FILE,
+                cols::SOURCE_LINE,
+            ],
+        )
     };
-    let mut df = lookup(Some(period), ids.iter().copied().collect())?;
+    let mut df = lookup(period, ids.iter().copied().collect())?;
     let found: HashSet<&str> = df.column(cols::EVENT_ID)?.str()?.iter().flatten().collect();
     let missing: Vec<&str> = ids
         .iter()
@@ -538,8 +530,11 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
         .filter(|id| !found.contains(id))
         .collect();
     if !missing.is_empty() {
-        let more = lookup(None, missing)?;
-        df.vstack_mut(&more)?;
+        // Before the period (baselines, access windows opened earlier) and after it (a coverage
+        // gap cites the first event after its end).
+        for range in [(i64::MIN, period.0), (period.1, i64::MAX)] {
+            df.vstack_mut(&lookup(range, missing.clone())?)?;
+        }
     }
     let df = df.sort(
         [cols::TIMESTAMP_NS, cols::EVENT_ID],

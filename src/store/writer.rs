@@ -29,9 +29,8 @@ use crate::model::schema::{cols, event_schema};
 const FLUSH_ROWS: usize = 256 * 1024;
 /// Rows per Parquet row group. Small enough that a day of a few hundred thousand events spreads
 /// its event types over dozens of row groups (what lets type-selective scans skip), large enough
-/// that whole-store scans do not notice the extra row groups. On the 5M-event benchmark store,
-/// 16k-row groups sorted by type took all analyses from 13.5-15.9 s to 10.8-11.1 s of CPU time
-/// (and from 8.6-10.2 s to 7.2-7.4 s wall); ingest costs about 15% more for the sort.
+/// that whole-store scans do not notice the extra row groups (bench/NOTES.md has the figures; the
+/// sort costs ingest about 15%).
 const ROW_GROUP_ROWS: usize = 16 * 1024;
 /// A date whose buffer got no rows in this many appends (parsed chunks of a few thousand rows)
 /// is written out.
@@ -104,15 +103,9 @@ pub fn zstd() -> ParquetCompression {
 fn type_time_order(df: &DataFrame) -> Result<Option<IdxCa>> {
     let types = df.column(cols::EVENT_TYPE)?.str()?;
     let ts = df.column(cols::TIMESTAMP_NS)?.i64()?;
-    let mut rank: PlHashMap<Option<&str>, u32> = PlHashMap::default();
-    for t in types.iter() {
-        rank.entry(t).or_insert(0);
-    }
-    let mut names: Vec<Option<&str>> = rank.keys().copied().collect();
+    let mut names: Vec<Option<&str>> = types.iter().collect::<PlHashSet<_>>().into_iter().collect();
     names.sort_unstable();
-    for (i, name) in names.iter().enumerate() {
-        rank.insert(*name, u32::try_from(i).unwrap_or(u32::MAX));
-    }
+    let rank: PlHashMap<Option<&str>, u32> = names.into_iter().zip(0..).collect();
     let mut keys: Vec<(u32, i64, IdxSize)> = types
         .iter()
         .zip(ts.iter())
