@@ -8,7 +8,7 @@ sort correctly as text, so everything is parsed to one integer first. The parser
 because it runs once per ingested row.
 */
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 
 /// Nanoseconds in one second.
 pub const NANOS_PER_SEC: i64 = 1_000_000_000;
@@ -160,16 +160,28 @@ pub fn format_timestamp(ns: i64) -> String {
         Some(dt) => dt,
         None => return ns.to_string(),
     };
-    let base = dt.format("%Y-%m-%dT%H:%M:%S");
+    // Written field by field: chrono's `format` parses its pattern on every call, and reports
+    // format hundreds of thousands of instants. Nanoseconds in an i64 span the years 1677 to
+    // 2262, so four digits always hold the year.
+    let mut out = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    );
     if frac == 0 {
-        format!("{base}Z")
+        out.push('Z');
     } else if frac % 1_000_000 == 0 {
-        format!("{base}.{:03}Z", frac / 1_000_000)
+        out.push_str(&format!(".{:03}Z", frac / 1_000_000));
     } else if frac % 1_000 == 0 {
-        format!("{base}.{:06}Z", frac / 1_000)
+        out.push_str(&format!(".{:06}Z", frac / 1_000));
     } else {
-        format!("{base}.{frac:09}Z")
+        out.push_str(&format!(".{frac:09}Z"));
     }
+    out
 }
 
 /// The UTC calendar date of an instant.
@@ -271,6 +283,14 @@ mod tests {
         ] {
             let ns = parse_timestamp(s).unwrap();
             assert_eq!(format_timestamp(ns), s);
+        }
+        // The whole i64 range of instants (1677 to 2262) prints as chrono's own pattern would.
+        for ns in [i64::MIN, -1, 0, 1, 1_000_000, i64::MAX] {
+            let chrono = DateTime::from_timestamp(ns.div_euclid(NANOS_PER_SEC), 0)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%S")
+                .to_string();
+            assert!(format_timestamp(ns).starts_with(&chrono), "{ns}");
         }
         assert_eq!(
             date_of(parse_timestamp("1969-12-31T23:59:59Z").unwrap()).to_string(),

@@ -16,7 +16,8 @@ pub mod html;
 pub mod markdown;
 mod tables;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
 use std::path::Path;
 
 use polars::prelude::*;
@@ -500,7 +501,7 @@ fn provenance(store: &Store, req: &ReportRequest<'_>) -> Result<Provenance> {
 /// A week of a large store cites hundreds of thousands of events. Most evidence lies in the period,
 /// so it is searched first and the rest of the store only for what was not found there.
 fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<Vec<CitedEvent>> {
-    let ids: BTreeSet<&str> = findings
+    let ids: PlHashSet<&str> = findings
         .iter()
         .flat_map(|f| f.event_ids.iter().map(String::as_str))
         .collect();
@@ -523,12 +524,13 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
         )
     };
     let mut df = lookup(period, ids.iter().copied().collect())?;
-    let found: HashSet<&str> = df.column(cols::EVENT_ID)?.str()?.iter().flatten().collect();
-    let missing: Vec<&str> = ids
-        .iter()
-        .copied()
-        .filter(|id| !found.contains(id))
-        .collect();
+    let missing: Vec<&str> = {
+        let found: PlHashSet<&str> = df.column(cols::EVENT_ID)?.str()?.iter().flatten().collect();
+        ids.iter()
+            .copied()
+            .filter(|id| !found.contains(id))
+            .collect()
+    };
     if !missing.is_empty() {
         // Before the period (baselines, access windows opened earlier) and after it (a coverage
         // gap cites the first event after its end).
@@ -546,23 +548,27 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
     let actor = df.column(cols::ACTOR_NAME)?.str()?;
     let file = df.column(cols::SOURCE_FILE)?.str()?;
     let line = df.column(cols::SOURCE_LINE)?.u64()?;
-    let mut seen = HashSet::new();
+    let mut seen = PlHashSet::with_capacity(df.height());
     let mut out = Vec::with_capacity(df.height());
-    for i in 0..df.height() {
-        let Some(event_id) = id.get(i) else { continue };
+    // Iterated rather than indexed: `get(i)` locates the row's chunk (the streaming scans return
+    // many) for every row.
+    let rows = id
+        .iter()
+        .zip(ts.iter())
+        .zip(label.iter())
+        .zip(actor.iter())
+        .zip(file.iter().zip(line.iter()));
+    for ((((event_id, ns), label), actor), (file, line)) in rows {
+        let Some(event_id) = event_id else { continue };
         if !seen.insert(event_id) {
             continue;
         }
         out.push(CitedEvent {
             event_id: event_id.to_owned(),
-            timestamp: ts.get(i).map(format_timestamp).unwrap_or_default(),
-            event_type: label.get(i).unwrap_or_default().to_owned(),
-            actor: actor.get(i).map(str::to_owned),
-            source: format!(
-                "{}:{}",
-                file.get(i).unwrap_or_default(),
-                line.get(i).unwrap_or_default()
-            ),
+            timestamp: ns.map(format_timestamp).unwrap_or_default(),
+            event_type: label.unwrap_or_default().to_owned(),
+            actor: actor.map(str::to_owned),
+            source: format!("{}:{}", file.unwrap_or_default(), line.unwrap_or_default()),
         });
     }
     Ok(out)
@@ -697,9 +703,12 @@ pub fn write_all(
                 written.push(dir.join("report.md"));
             }
             ReportFormat::Json => {
+                // Streamed: a large week's report.json is well over 100 MB.
                 let p = dir.join("report.json");
-                let text = serde_json::to_vec_pretty(r).map_err(|e| Error::Usage(e.to_string()))?;
-                std::fs::write(&p, text).map_err(|e| Error::io(&p, e))?;
+                let file = std::fs::File::create(&p).map_err(|e| Error::io(&p, e))?;
+                let mut out = std::io::BufWriter::new(file);
+                serde_json::to_writer_pretty(&mut out, r).map_err(|e| Error::io(&p, e.into()))?;
+                out.flush().map_err(|e| Error::io(&p, e))?;
                 written.push(p);
             }
         }
