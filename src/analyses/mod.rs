@@ -4,8 +4,9 @@ one shape ([`Finding`]).
 
 An analysis is a type implementing [`Analysis`] in its own file, listed once in [`REGISTRY`];
 nothing else needs to know it exists. [`run`] executes the selected analyses side by side on rayon's
-pool (the memory-heavy ones one after another, beside the rest); each builds its own lazy, predicate- and projection-pushed scan through [`Context`], so it
-reads only the event types and columns it needs.
+pool (the memory-heavy ones one after another, beside the rest); each builds its own lazy,
+predicate- and projection-pushed scan through [`Context`], so it reads only the event types and
+columns it needs.
 
 Analyses see the whole store, not just the period: a baseline (addresses seen before, who usually
 administers) needs history. They report only findings whose evidence ends inside the period.
