@@ -225,7 +225,7 @@ pub fn column(name: &str) -> Expr {
 }
 
 /// The events of `range` (the whole store for `None`) whose value in the column named like `keys`
-/// is one of `keys`, with `columns` (the key column among them), read through [`column`].
+/// is one of `keys`, with `columns` (the key column among them), read through [`column()`].
 ///
 /// A semi-join rather than an `is_in` list: polars copies a literal list into the predicate of
 /// every file it scans, which cost more than the rest of an analysis once the list held hundreds
