@@ -45,9 +45,8 @@ parsed only for events with an inverse-type event by the same actor within the w
 use std::collections::BTreeMap;
 
 use polars::prelude::{DataFrame, PlHashMap};
-use serde_json::Value;
 
-use super::common::{duration, evidence, i64s, most_common, plural, strs, subject};
+use super::common::{duration, evidence, i64s, most_common, plural, strs, subject_parts};
 use super::{Analysis, Context, Finding, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
@@ -373,19 +372,20 @@ fn object_of(
     if e.subject_keys.is_empty() {
         return Some(String::new());
     }
-    let parsed: Option<Value> = details.and_then(|d| serde_json::from_str(d).ok());
-    let complete = e.subject_keys.iter().all(|k| {
-        if *k == "@user" {
-            affected_name.or(affected_id).is_some_and(|u| !u.is_empty())
-        } else {
-            parsed
-                .as_ref()
-                .and_then(|v| v.get(*k))
-                .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
-        }
-    });
-    let object = subject(e.api_name, affected_id, affected_name, details);
-    (complete && !object.is_empty()).then_some(object)
+    // One parse of the details for both questions (this runs for most reversible events).
+    let parts = subject_parts(e.api_name, affected_id, affected_name, details);
+    // Every key present, and none empty ([`subject_parts`] leaves out nulls, keeps "").
+    let complete = e
+        .subject_keys
+        .iter()
+        .all(|k| parts.iter().any(|(key, v)| key == k && !v.is_empty()));
+    complete.then(|| {
+        parts
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>()
+            .join("/")
+    })
 }
 
 /// One event that may take part in a reversal.
