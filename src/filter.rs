@@ -132,13 +132,20 @@ impl Filter {
         Ok(Some(mask))
     }
 
-    /// Apply the filter to the store: a lazy scan pruned by time, the predicate pushed down, then
-    /// the IP check. `select` limits the columns read (the IP column is added when needed).
+    /// A lazy scan of the store pruned by time, with the predicate pushed down: everything but
+    /// the IP check ([`Filter::ip_mask`]), which runs on loaded rows.
+    pub fn scan(&self, store: &Store) -> Result<LazyFrame> {
+        let lf = store.scan(self.time_range())?;
+        Ok(match self.predicate() {
+            Some(p) => lf.filter(p),
+            None => lf,
+        })
+    }
+
+    /// Apply the filter to the store: [`Filter::scan`], then the IP check. `select` limits the
+    /// columns read (the IP column is added when needed).
     pub fn load(&self, store: &Store, select: Option<&[&str]>) -> Result<DataFrame> {
-        let mut lf = store.scan(self.time_range())?;
-        if let Some(p) = self.predicate() {
-            lf = lf.filter(p);
-        }
+        let mut lf = self.scan(store)?;
         if let Some(cols_wanted) = select {
             let mut names: Vec<&str> = cols_wanted.to_vec();
             if !self.ips.is_empty() && !names.contains(&cols::IP_ADDRESSES) {

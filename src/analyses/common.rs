@@ -40,7 +40,17 @@ pub fn subject(
     affected_name: Option<&str>,
     details: Option<&str>,
 ) -> String {
-    subject_parts(event_type, affected_id, affected_name, details)
+    join_subject(subject_parts(
+        event_type,
+        affected_id,
+        affected_name,
+        details,
+    ))
+}
+
+/// The parts of [`subject_parts`] as [`subject`] writes them.
+pub fn join_subject(parts: Vec<(&'static str, String)>) -> String {
+    parts
         .into_iter()
         .map(|(_, v)| v)
         .collect::<Vec<_>>()

@@ -46,7 +46,9 @@ use std::collections::BTreeMap;
 
 use polars::prelude::{DataFrame, PlHashMap};
 
-use super::common::{duration, evidence, i64s, most_common, plural, strs, subject_parts};
+use super::common::{
+    duration, evidence, i64s, join_subject, most_common, plural, strs, subject_parts,
+};
 use super::{Analysis, Context, Finding, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
@@ -379,13 +381,7 @@ fn object_of(
         .subject_keys
         .iter()
         .all(|k| parts.iter().any(|(key, v)| key == k && !v.is_empty()));
-    complete.then(|| {
-        parts
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect::<Vec<_>>()
-            .join("/")
-    })
+    complete.then(|| join_subject(parts))
 }
 
 /// One event that may take part in a reversal.

@@ -46,11 +46,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         // Without an address filter polars counts as it scans (partitions and row groups outside
         // the range skipped, no column kept); address filters match in Rust, on loaded rows.
         let n = if filter.ips.is_empty() {
-            let mut lf = store.scan(filter.time_range())?;
-            if let Some(p) = filter.predicate() {
-                lf = lf.filter(p);
-            }
-            let counted = lf
+            let counted = filter
+                .scan(&store)?
                 .select([len().cast(DataType::UInt64).alias("n")])
                 .collect_with_engine(Engine::Streaming)?
                 .unwrap_single();
@@ -70,10 +67,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let wanted = events::columns_for(args.format);
     let df = if filter.ips.is_empty() {
         // Everything pushes down: the sort with a limit becomes a top-k.
-        let mut lf = store.scan(filter.time_range())?;
-        if let Some(p) = filter.predicate() {
-            lf = lf.filter(p);
-        }
+        let mut lf = filter.scan(&store)?;
         if let Some(names) = wanted {
             lf = lf.select(names.iter().map(|n| col(*n)).collect::<Vec<_>>());
         }
