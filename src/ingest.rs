@@ -207,7 +207,7 @@ fn ingest_file(
     }
 
     let progress = AtomicU64::new(0);
-    let mut writer = FileWriter::new(store, &input.display);
+    let mut writer = FileWriter::new(store, &input.display)?;
     let mut pending = IdSet::default();
     let (mut rows_read, mut stored, mut duplicates, mut quarantined) = (0u64, 0u64, 0u64, 0u64);
     let (mut first_ns, mut last_ns) = (i64::MAX, i64::MIN);
@@ -356,7 +356,12 @@ impl SeenIds {
     }
 
     fn extend(&mut self, ids: IdSet) {
-        self.ids.extend(ids);
+        if self.ids.is_empty() {
+            // The usual case, a first file: no need to rehash millions of ids into a new table.
+            self.ids = ids;
+        } else {
+            self.ids.extend(ids);
+        }
     }
 
     fn ensure_day(&mut self, store: &Store, day: i64) -> Result<()> {
