@@ -459,7 +459,7 @@ pub fn save_findings(store: &Store, findings: &[Finding]) -> Result<std::path::P
     let mut df = findings_frame(findings)?;
     let f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
     ParquetWriter::new(f)
-        .with_compression(ParquetCompression::Zstd(None))
+        .with_compression(crate::store::writer::zstd())
         .finish(&mut df)?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     Ok(path)

@@ -21,6 +21,7 @@ use std::io::Write;
 use std::path::Path;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -524,19 +525,27 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
         )
     };
     let mut df = lookup(period, ids.iter().copied().collect())?;
-    let missing: Vec<&str> = {
-        let found: PlHashSet<&str> = df.column(cols::EVENT_ID)?.str()?.iter().flatten().collect();
-        ids.iter()
-            .copied()
-            .filter(|id| !found.contains(id))
-            .collect()
-    };
-    if !missing.is_empty() {
-        // Before the period (baselines, access windows opened earlier) and after it (a coverage
-        // gap cites the first event after its end).
-        for range in [(i64::MIN, period.0), (period.1, i64::MAX)] {
-            df.vstack_mut(&lookup(range, missing.clone())?)?;
+    let mut missing = ids.clone();
+    remove_found(&mut missing, &df)?;
+    // The rest lie before the period (baselines, access windows or shared-address stretches
+    // opened earlier) or after it (a coverage gap cites the first event after its end), almost
+    // always close to it: search outward from the period in spans doubling from one day,
+    // rather than reading the event ids of the whole store around it.
+    let parts = &store.manifest().parts;
+    let first = parts.iter().map(|p| p.min_ns).min().unwrap_or(i64::MAX);
+    let last = parts.iter().map(|p| p.max_ns).max().unwrap_or(i64::MIN);
+    let (mut before, mut after, mut span) = (period.0, period.1, NANOS_PER_DAY);
+    while !missing.is_empty() && (before > first || after <= last) {
+        let earlier = (before.saturating_sub(span), before);
+        let later = (after, after.saturating_add(span));
+        for (range, any) in [(earlier, before > first), (later, after <= last)] {
+            if any && !missing.is_empty() {
+                let found = lookup(range, missing.iter().copied().collect())?;
+                remove_found(&mut missing, &found)?;
+                df.vstack_mut_owned(found)?;
+            }
         }
+        (before, after, span) = (earlier.0, later.1, span.saturating_mul(2));
     }
     let df = df.sort(
         [cols::TIMESTAMP_NS, cols::EVENT_ID],
@@ -572,6 +581,14 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
         });
     }
     Ok(out)
+}
+
+/// Take the event ids of `found` out of `missing`.
+fn remove_found(missing: &mut PlHashSet<&str>, found: &DataFrame) -> Result<()> {
+    for id in found.column(cols::EVENT_ID)?.str()?.iter().flatten() {
+        missing.remove(id);
+    }
+    Ok(())
 }
 
 /// The findings of one analysis.
@@ -690,30 +707,35 @@ pub fn write_all(
     formats: &[ReportFormat],
 ) -> Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut written = Vec::new();
-    for f in formats {
-        match f {
-            ReportFormat::Html => {
-                let p = dir.join("report.html");
-                std::fs::write(&p, html::render(r)?).map_err(|e| Error::io(&p, e))?;
-                written.push(p);
+    // Each format is rendered and written on its own (they share no file), side by side.
+    let written = formats
+        .par_iter()
+        .map(|f| -> Result<Vec<std::path::PathBuf>> {
+            match f {
+                ReportFormat::Html => {
+                    let p = dir.join("report.html");
+                    std::fs::write(&p, html::render(r)?).map_err(|e| Error::io(&p, e))?;
+                    Ok(vec![p])
+                }
+                ReportFormat::Md => {
+                    let mut written = markdown::write(r, dir)?;
+                    written.push(dir.join("report.md"));
+                    Ok(written)
+                }
+                ReportFormat::Json => {
+                    // Streamed: a large week's report.json is well over 100 MB.
+                    let p = dir.join("report.json");
+                    let file = std::fs::File::create(&p).map_err(|e| Error::io(&p, e))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    serde_json::to_writer_pretty(&mut out, r)
+                        .map_err(|e| Error::io(&p, e.into()))?;
+                    out.flush().map_err(|e| Error::io(&p, e))?;
+                    Ok(vec![p])
+                }
             }
-            ReportFormat::Md => {
-                written.extend(markdown::write(r, dir)?);
-                written.push(dir.join("report.md"));
-            }
-            ReportFormat::Json => {
-                // Streamed: a large week's report.json is well over 100 MB.
-                let p = dir.join("report.json");
-                let file = std::fs::File::create(&p).map_err(|e| Error::io(&p, e))?;
-                let mut out = std::io::BufWriter::new(file);
-                serde_json::to_writer_pretty(&mut out, r).map_err(|e| Error::io(&p, e.into()))?;
-                out.flush().map_err(|e| Error::io(&p, e))?;
-                written.push(p);
-            }
-        }
-    }
-    Ok(written)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(written.into_iter().flatten().collect())
 }
 
 /// The default period: the ISO week of the newest stored event.

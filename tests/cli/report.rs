@@ -386,3 +386,76 @@ fn report_json_matches_the_golden_file() {
         "report JSON changed; if intended, rerun with UPDATE_GOLDEN=1 and review the diff"
     );
 }
+
+#[test]
+fn events_cited_from_days_around_the_week_are_in_the_appendix() {
+    // Two exports with nothing in between: the week is a coverage gap whose evidence is the last
+    // event 8 days before it and the first event 5 days after it (the appendix searches outward
+    // from the week in widening spans, so this takes several of them on each side).
+    let dir = tempfile::tempdir().unwrap();
+    let export = |name: &str, days: &[&str]| {
+        let mut csv = String::from(
+            "Date observed,Username,User type,Event type,IP address,Affected user,Details\n",
+        );
+        for d in days {
+            csv.push_str(&format!(
+                "{d},admin@example.com,User,User roles assigned,203.0.113.7,ana@example.com,\"{{\"\"role\"\":\"\"Desktop User\"\"}}\"\n"
+            ));
+        }
+        let p = dir.path().join(name);
+        std::fs::write(&p, csv).unwrap();
+        p
+    };
+    let early = export(
+        "early.csv",
+        &["2026-04-01T09:00:00Z", "2026-04-05T10:00:00Z"],
+    );
+    let late = export(
+        "late.csv",
+        &["2026-04-25T11:00:00Z", "2026-04-28T12:00:00Z"],
+    );
+    let store = dir.path().join("store");
+    let (v, code) = ingest_json(&store, &[&early, &late], &[]);
+    assert_eq!(code, 0, "{v}");
+
+    let r = report(&store, &dir.path().join("report"), &[]);
+    let gap = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["analysis"] == "coverage-gaps" && f["count"] == 0)
+        .expect("the week no export covers is a finding");
+    assert_eq!(gap["event_ids"].as_array().unwrap().len(), 2, "{gap}");
+    let mut times: Vec<&str> = r["appendix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["timestamp"].as_str().unwrap())
+        .collect();
+    times.sort_unstable();
+    assert_eq!(
+        times.first().map(|t| &t[..10]),
+        Some("2026-04-05"),
+        "{times:?}"
+    );
+    assert_eq!(
+        times.last().map(|t| &t[..10]),
+        Some("2026-04-25"),
+        "{times:?}"
+    );
+    // Every cited event has its appendix row, and only those.
+    let cited: std::collections::BTreeSet<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["event_ids"].as_array().unwrap().iter())
+        .map(|i| i.as_str().unwrap())
+        .collect();
+    let listed: std::collections::BTreeSet<&str> = r["appendix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(cited, listed);
+}
