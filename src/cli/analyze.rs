@@ -57,9 +57,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .partition_point(|f| f.severity >= args.min_severity);
     // Saving and printing are independent, and each takes about a second for a whole 5M store.
     let (saved, written) = rayon::join(
-        || match args.no_save {
-            true => Ok(()),
-            false => save_findings(&store, &run.findings).map(drop),
+        || {
+            if args.no_save {
+                Ok(())
+            } else {
+                save_findings(&store, &run.findings).map(drop)
+            }
         },
         || write_findings(&run.findings[..shown], args.format, &dest),
     );

@@ -10,7 +10,8 @@ A CSV file goes through three stages running side by side (see `pipeline`): a re
 hashes (SHA-256 of the file) and splits the bytes into batches of records; a parser thread hands each
 batch to rayon's pool, which turns records into event columns (the canonical JSON of the details and
 the BLAKE3 event id are computed there); the calling thread gets the parsed chunks in file order and
-deduplicates and writes them. Bounded channels between the stages keep memory flat for any file size.
+deduplicates them, and the store's writer sorts and encodes each day on a thread of its own
+(`store::writer`). Bounded channels between the stages keep memory flat for any file size.
 Profiles of ingest put most of the CPU time in the event-id hash, the file hash, zstd and polars'
 Parquet encoding; the per-row work of this module allocates nothing in the common case.
 */
@@ -309,8 +310,8 @@ fn read_csv(
 ///
 /// 1. a reader thread reads (and hashes, and decompresses) the file and splits it into batches;
 /// 2. a parser thread turns each batch into event columns on rayon's pool;
-/// 3. the calling thread hands the parsed chunks, in file order, to `sink` (deduplication and
-///    Parquet writing).
+/// 3. the calling thread hands the parsed chunks, in file order, to `sink` (deduplication, then
+///    the store's writer, which encodes on a thread of its own).
 ///
 /// Channels of depth one between the stages bound the memory to a few batches whatever the file
 /// size. When the sink fails, dropping its receiver stops the parser and then the reader.

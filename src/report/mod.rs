@@ -525,7 +525,7 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
         )
     };
     let mut df = lookup(period, ids.iter().copied().collect())?;
-    let mut missing = ids.clone();
+    let mut missing = ids;
     remove_found(&mut missing, &df)?;
     // The rest lie before the period (baselines, access windows or shared-address stretches
     // opened earlier) or after it (a coverage gap cites the first event after its end), almost
