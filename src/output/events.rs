@@ -121,9 +121,9 @@ pub fn columns_for(format: OutputFormat) -> Option<&'static [&'static str]> {
     }
 }
 
-/// `df` ordered by time, then event id (newest first if asked). Parts are written in time order,
-/// so a day's events usually come back ordered already: checking that is much cheaper than a
-/// two-key sort that moves every column.
+/// `df` ordered by time, then event id (newest first if asked). Parts are sorted by event type,
+/// then time, so the events of one type often come back ordered already: checking that is much
+/// cheaper than a two-key sort that moves every column.
 pub fn in_time_order(df: DataFrame, newest_first: bool) -> Result<DataFrame> {
     let ordered = {
         let ts = df.column(cols::TIMESTAMP_NS)?.i64()?;
