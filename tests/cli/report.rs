@@ -2,6 +2,7 @@
 //! and `stats` for the same week; data from the export is text, never markup; the JSON is guarded
 //! by a golden file.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::common::*;
@@ -27,6 +28,27 @@ fn realistic_store(dir: &Path) -> PathBuf {
     let (v, code) = ingest_json(&store, &[&month, &hostile], &[]);
     assert_eq!(code, 0, "{v}");
     store
+}
+
+/// Every event id the findings of a report.json cite.
+fn cited_ids(r: &serde_json::Value) -> BTreeSet<&str> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["event_ids"].as_array().unwrap().iter())
+        .map(|i| i.as_str().unwrap())
+        .collect()
+}
+
+/// The event ids listed in a report.json's appendix.
+fn appendix_ids(r: &serde_json::Value) -> BTreeSet<&str> {
+    r["appendix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap())
+        .collect()
 }
 
 fn report(store: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
@@ -127,25 +149,7 @@ fn report_figures_equal_analyze_and_stats_and_data_is_never_markup() {
     );
 
     // Every cited event is in the appendix.
-    let cited: std::collections::BTreeSet<&str> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|f| {
-            f["event_ids"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i.as_str().unwrap())
-        })
-        .collect();
-    let appendix: std::collections::BTreeSet<&str> = r["appendix"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(cited, appendix);
+    assert_eq!(cited_ids(&r), appendix_ids(&r));
 
     // HTML: self-contained, every chart inline, the hostile username as text.
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
@@ -444,18 +448,5 @@ fn events_cited_from_days_around_the_week_are_in_the_appendix() {
         "{times:?}"
     );
     // Every cited event has its appendix row, and only those.
-    let cited: std::collections::BTreeSet<&str> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|f| f["event_ids"].as_array().unwrap().iter())
-        .map(|i| i.as_str().unwrap())
-        .collect();
-    let listed: std::collections::BTreeSet<&str> = r["appendix"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(cited, listed);
+    assert_eq!(cited_ids(&r), appendix_ids(&r));
 }
