@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use crate::analyses::{self, Finding, Severity, findings_frame, save_findings};
 use crate::config::{Config, EXAMPLE};
 use crate::error::{Error, Result};
-use crate::output::{Destination, OutputFormat, WriteOptions, terminal_width, write_frame};
+use crate::output::{Destination, OutputFormat, WriteOptions, json, terminal_width, write_frame};
 use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
@@ -92,17 +92,13 @@ pub fn write_findings(
     match format {
         OutputFormat::Json | OutputFormat::Jsonl => {
             let mut out = dest.open()?;
-            let records: Vec<_> = findings.iter().map(Finding::record).collect();
             if format == OutputFormat::Json {
-                serde_json::to_writer_pretty(&mut out, &records)
-                    .map_err(|e| Error::Output(e.into()))?;
-                writeln!(out).map_err(Error::Output)?;
+                json::write_pretty_array(&mut out, findings, 0, Finding::record)
+                    .and_then(|()| writeln!(out))
             } else {
-                for r in &records {
-                    serde_json::to_writer(&mut out, r).map_err(|e| Error::Output(e.into()))?;
-                    writeln!(out).map_err(Error::Output)?;
-                }
+                json::write_lines(&mut out, findings, Finding::record)
             }
+            .map_err(Error::Output)?;
             out.flush().map_err(Error::Output)
         }
         OutputFormat::Table => {

@@ -9,6 +9,7 @@ at once.
 
 pub mod cell;
 pub mod events;
+pub mod json;
 
 use std::fs::File;
 use std::io::{self, Write};

@@ -30,7 +30,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::model::schema::cols;
-use crate::output::cell_json;
+use crate::output::{cell_json, json};
 use crate::stats::{self, DayRange, Period, TimeGap, TypeCount};
 use crate::store::Store;
 use crate::time::{NANOS_PER_DAY, date_of, format_timestamp};
@@ -183,10 +183,12 @@ pub struct Report {
     /// Findings per severity (every severity present, zero included).
     pub findings_by_severity: BTreeMap<Severity, u64>,
     pub findings_by_analysis: BTreeMap<String, u64>,
-    #[serde(serialize_with = "ser_findings")]
+    /// Written last by [`write_json`], as `findings` and then `appendix`, each side by side.
+    #[serde(skip)]
     pub findings: Vec<Finding>,
     pub case_actions: Table,
     pub file_access: Table,
+    #[serde(skip)]
     pub appendix: Vec<CitedEvent>,
     pub analysis_failures: Vec<(String, String)>,
     /// How many low and info findings per section the HTML and Markdown list (`report.json`
@@ -258,8 +260,24 @@ pub fn left_out_note(left_out: usize, what: &str) -> String {
     }
 }
 
-fn ser_findings<S: serde::Serializer>(f: &[Finding], s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_seq(f.iter().map(Finding::record))
+/// `report.json`: the report's fields, then its two long arrays, `findings` (as `analyze` writes
+/// them) and `appendix`, whose items are serialised side by side (a week of a large store cites
+/// half a million events).
+pub fn write_json(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
+    let head = serde_json::to_vec_pretty(r)?;
+    // The object without its closing brace, then the two fields.
+    match head.strip_suffix(b"\n}") {
+        Some(fields) => {
+            out.write_all(fields)?;
+            out.write_all(b",")?;
+        }
+        None => out.write_all(b"{")?,
+    }
+    out.write_all(b"\n  \"findings\": ")?;
+    json::write_pretty_array(out, &r.findings, 1, Finding::record)?;
+    out.write_all(b",\n  \"appendix\": ")?;
+    json::write_pretty_array(out, &r.appendix, 1, |e| e)?;
+    out.write_all(b"\n}")
 }
 
 /// Report sections fed by one analysis each, in reading order: (analysis, title, what it answers).
@@ -347,9 +365,18 @@ pub fn build(store: &Store, req: &ReportRequest<'_>) -> Result<Report> {
 
     let coverage = coverage(store, req, &current, &previous)?;
     let provenance = provenance(store, req)?;
-    let appendix = appendix(store, &run.findings, (req.from_ns, req.to_ns))?;
-    let case_actions = tables::case_actions(store, req)?;
-    let file_access = tables::file_access(store, req)?;
+    // Independent of each other: the appendix looks up the findings' evidence, the tables count
+    // the period's events again.
+    let (appendix, (case_actions, file_access)) = rayon::join(
+        || appendix(store, &run.findings, (req.from_ns, req.to_ns)),
+        || {
+            rayon::join(
+                || tables::case_actions(store, req),
+                || tables::file_access(store, req),
+            )
+        },
+    );
+    let (appendix, case_actions, file_access) = (appendix?, case_actions?, file_access?);
     Ok(Report {
         title: format!("Code42 Audit Log compliance report, {}", req.label),
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -551,36 +578,36 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
         [cols::TIMESTAMP_NS, cols::EVENT_ID],
         SortMultipleOptions::default(),
     )?;
-    let id = df.column(cols::EVENT_ID)?.str()?;
-    let ts = df.column(cols::TIMESTAMP_NS)?.i64()?;
-    let label = df.column(cols::EVENT_LABEL)?.str()?;
-    let actor = df.column(cols::ACTOR_NAME)?.str()?;
-    let file = df.column(cols::SOURCE_FILE)?.str()?;
-    let line = df.column(cols::SOURCE_LINE)?.u64()?;
-    let mut seen = PlHashSet::with_capacity(df.height());
-    let mut out = Vec::with_capacity(df.height());
-    // Iterated rather than indexed: `get(i)` locates the row's chunk (the streaming scans return
-    // many) for every row.
-    let rows = id
-        .iter()
-        .zip(ts.iter())
-        .zip(label.iter())
-        .zip(actor.iter())
-        .zip(file.iter().zip(line.iter()));
-    for ((((event_id, ns), label), actor), (file, line)) in rows {
-        let Some(event_id) = event_id else { continue };
-        if !seen.insert(event_id) {
-            continue;
-        }
-        out.push(CitedEvent {
-            event_id: event_id.to_owned(),
-            timestamp: ns.map(format_timestamp).unwrap_or_default(),
-            event_type: label.unwrap_or_default().to_owned(),
-            actor: actor.map(str::to_owned),
-            source: format!("{}:{}", file.unwrap_or_default(), line.unwrap_or_default()),
-        });
-    }
-    Ok(out)
+    // Columns as plain vectors (iterated once: `get(i)` would locate the row's chunk, of the many
+    // the streaming scans return, for every row), then the rows formatted side by side: half a
+    // million timestamps and strings for a week of a large store.
+    let id: Vec<Option<&str>> = df.column(cols::EVENT_ID)?.str()?.iter().collect();
+    let ts: Vec<Option<i64>> = df.column(cols::TIMESTAMP_NS)?.i64()?.iter().collect();
+    let label: Vec<Option<&str>> = df.column(cols::EVENT_LABEL)?.str()?.iter().collect();
+    let actor: Vec<Option<&str>> = df.column(cols::ACTOR_NAME)?.str()?.iter().collect();
+    let file: Vec<Option<&str>> = df.column(cols::SOURCE_FILE)?.str()?.iter().collect();
+    let line: Vec<Option<u64>> = df.column(cols::SOURCE_LINE)?.u64()?.iter().collect();
+    Ok((0..df.height())
+        .into_par_iter()
+        .filter_map(|i| {
+            let event_id = id[i]?;
+            // Sorted by time and id, so an event found twice is on adjacent rows.
+            if i > 0 && id[i - 1] == Some(event_id) {
+                return None;
+            }
+            Some(CitedEvent {
+                event_id: event_id.to_owned(),
+                timestamp: ts[i].map(format_timestamp).unwrap_or_default(),
+                event_type: label[i].unwrap_or_default().to_owned(),
+                actor: actor[i].map(str::to_owned),
+                source: format!(
+                    "{}:{}",
+                    file[i].unwrap_or_default(),
+                    line[i].unwrap_or_default()
+                ),
+            })
+        })
+        .collect())
 }
 
 /// Take the event ids of `found` out of `missing`.
@@ -727,8 +754,7 @@ pub fn write_all(
                     let p = dir.join("report.json");
                     let file = std::fs::File::create(&p).map_err(|e| Error::io(&p, e))?;
                     let mut out = std::io::BufWriter::new(file);
-                    serde_json::to_writer_pretty(&mut out, r)
-                        .map_err(|e| Error::io(&p, e.into()))?;
+                    write_json(r, &mut out).map_err(|e| Error::io(&p, e))?;
                     out.flush().map_err(|e| Error::io(&p, e))?;
                     Ok(vec![p])
                 }
