@@ -5,7 +5,7 @@ The weekly compliance report: what an auditor attaches to the audit file.
 findings from [`crate::analyses::run_period`], tables from the analyses' own functions), so every
 figure equals what `stats` and `analyze` print for the same period. The writers only lay the
 report out: [`html`] (one self-contained file, charts as inline SVG), [`markdown`] (charts as PNG
-files beside it) and JSON (the [`Report`] itself, serialised).
+files beside it) and JSON ([`write_json`]: the [`Report`] itself, its long lists last).
 
 Everything that comes from the data is attacker-controlled text (usernames, details); the writers
 escape it for their format and the HTML forbids every network request with a Content-Security-Policy.
@@ -172,7 +172,8 @@ pub struct CitedEvent {
     pub source: String,
 }
 
-/// The whole report.
+/// The whole report. `report.json` is [`write_json`]'s rendering of it: serialising it with serde
+/// alone leaves out `findings` and `appendix`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub title: String,
