@@ -186,6 +186,39 @@ fn report_figures_equal_analyze_and_stats_and_data_is_never_markup() {
 /// Low and info findings listed per section, as `--max-listed` limits them in the HTML and
 /// Markdown: every high and medium one, then at most `max` others.
 #[test]
+fn the_same_store_gives_the_same_report_every_run() {
+    // An auditor files the report and may regenerate it: the files must not change but for the
+    // time they were generated (the charts once drew their bars in a random order).
+    let dir = tempfile::tempdir().unwrap();
+    let store = realistic_store(dir.path());
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    report(&store, &a, &[]);
+    report(&store, &b, &[]);
+    let text = |dir: &Path, name: &str| -> String {
+        std::fs::read_to_string(dir.join(name))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains("Generated ") && !l.contains("\"generated_at\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for name in ["report.html", "report.md", "report.json"] {
+        let first = text(&a, name);
+        assert!(first.len() > 1000, "{name} is too short");
+        assert!(first == text(&b, name), "{name} differs between two runs");
+    }
+    let charts: Vec<_> = std::fs::read_dir(a.join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(!charts.is_empty());
+    for c in charts {
+        let read = |dir: &Path| std::fs::read(dir.join("charts").join(&c)).unwrap();
+        assert!(read(&a) == read(&b), "{c:?} differs between two runs");
+    }
+}
+
+#[test]
 fn max_listed_shortens_html_and_markdown_but_json_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     let store = realistic_store(dir.path());
