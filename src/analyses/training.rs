@@ -187,10 +187,19 @@ impl<'a> Events<'a> {
                 .then(a.0.cmp(&b.0))
         });
         let times: Vec<i64> = rows.iter().map(|r| self.ts[r.0]).collect();
-        let coarse: Vec<(u32, &str, bool)> = rows
+        // Inverse pairs numbered too, looked up by catalog entry (its address) rather than by
+        // hashing the pair's name for every event.
+        let mut by_entry: PlHashMap<*const EventType, (u32, bool)> = PlHashMap::default();
+        let mut by_family: PlHashMap<&str, u32> = PlHashMap::default();
+        let coarse: Vec<(u32, u32, bool)> = rows
             .iter()
             .map(|&(_, e, actor)| {
-                let (family, forward) = family(e);
+                let &mut (family, forward) =
+                    by_entry.entry(std::ptr::from_ref(e)).or_insert_with(|| {
+                        let (name, forward) = family(e);
+                        let next = u32::try_from(by_family.len()).unwrap_or(u32::MAX);
+                        (*by_family.entry(name).or_insert(next), forward)
+                    });
                 (actor, family, forward)
             })
             .collect();
@@ -353,12 +362,12 @@ fn family(e: &EventType) -> (&'static str, bool) {
 /// dropping the others cannot change the pairing (an event with no inverse in reach never closes
 /// anything, and an open event it would replace could no longer be closed either), so the details
 /// of the rest are never parsed. `rows` are `(actor, family, forward)` in time order.
-fn could_pair<A: Hash + Eq + Copy>(
-    rows: &[(A, &str, bool)],
+fn could_pair<A: Hash + Eq + Copy, F: Hash + Eq + Copy>(
+    rows: &[(A, F, bool)],
     times: &[i64],
     window: i64,
 ) -> Vec<bool> {
-    let mut groups: PlHashMap<(A, &str, bool), Vec<i64>> = PlHashMap::default();
+    let mut groups: PlHashMap<(A, F, bool), Vec<i64>> = PlHashMap::default();
     for (k, &(actor, fam, fwd)) in rows.iter().enumerate() {
         groups.entry((actor, fam, fwd)).or_default().push(times[k]);
     }
@@ -416,7 +425,10 @@ struct Change {
 /// order the undos happened. See the module documentation for the rules.
 fn pair_reversals(changes: &[Change], window: i64) -> Vec<(usize, usize)> {
     // (actor, family, object) -> the open event there
-    let mut open: PlHashMap<(u32, &str, &str), usize> = PlHashMap::default();
+    // Most changes are never undone and stay open: sized for all of them, so the map is not
+    // rehashed (and its memory faulted in afresh) some 17 times as it grows to 500,000 entries.
+    let mut open: PlHashMap<(u32, &str, &str), usize> =
+        PlHashMap::with_capacity_and_hasher(changes.len(), Default::default());
     let mut pairs = Vec::new();
     for (k, c) in changes.iter().enumerate() {
         let fam = if c.inverse < c.event_type {
