@@ -52,26 +52,29 @@ Evidence: for an address, its first and last event in the period (every event fr
 and the privileged events; for routine single-use addresses, the privileged events among them,
 then each address's event; for a shared stretch, each actor's first event in it.
 
-Performance: this analysis reads every event, so polars first reduces them to one row per actor
-and address (first and last instant, counts, the same for the period; 340,000 rows for 5M events).
-Only addresses used by at least `shared_ip_actors` distinct actors can be shared, so only theirs
-are read again as one row per address, actor and `shared_ip_window`-long time bucket (earliest and
-latest instant; buckets are aligned to the period start, so none straddles it). Everything after
-that is plain Rust over those tables. The event ids of the evidence are looked up at the end by
-their instants (gathering ids inside the aggregations tripled their cost), and the details of
-privileged events only for those that can be cited. Keeping only the earliest and latest event of
-each bucket loses nothing for the shared-address windows: a window as long as a bucket that
-contains any event of the bucket contains its earliest or its latest event.
+Performance: this analysis reads every event, once: the instant, actor and client address of
+each (three columns). Actors and addresses are numbered (each distinct string hashed about once
+per row group, [`number_strings`]), and two counting sorts on the numbers group the events by
+actor and address, so each pair's first and last instant and counts (340,000 pairs for 5M events)
+and its sorted instants come out of one pass without a hash map over five million rows. Only
+addresses used by at least `shared_ip_actors` distinct actors can be shared, so only their pairs
+are cut into `shared_ip_window`-long time buckets (earliest and latest instant; buckets are
+aligned to the period start, so none straddles it). The event ids of the evidence are looked up at
+the end by their instants, and the details of privileged events only for those that can be cited.
+Keeping only the earliest and latest event of each bucket loses nothing for the shared-address
+windows: a window as long as a bucket that contains any event of the bucket contains its earliest
+or its latest event.
 */
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
-use super::common::{evidence, i64s, opt_i64s, plural, strs, subject};
+use super::common::{evidence, i64s, plural, strs, subject};
 use super::{Analysis, Context, Finding, Select, Severity};
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::catalog::Tag;
 use crate::model::event::ActorType;
 use crate::model::schema::cols;
@@ -116,12 +119,25 @@ impl Analysis for UnusualIps {
 
     fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
         let window = Config::duration_ns(&ctx.config.unusual_ips.shared_ip_window).max(1);
-        let pairs = pair_table(ctx)?;
-        let table = Table::read(&pairs)?;
+        let uses = read_uses(ctx)?;
+        let numbered = Numbered::read(
+            uses.column(cols::TIMESTAMP_NS)?.i64()?,
+            uses.column(cols::ACTOR_NAME)?.str()?,
+            uses.column(cols::CLIENT_IP)?.str()?,
+            ctx.from_ns,
+        )
+        .ok_or_else(|| {
+            Error::store(
+                ctx.store.root(),
+                "more than 4 billion distinct actors or addresses",
+            )
+        })?;
+        drop(uses);
+        let table = Table::new(&numbered);
         let min_actors = usize::try_from(ctx.config.unusual_ips.shared_ip_actors)
             .unwrap_or(usize::MAX)
             .max(2);
-        let shared = Shared::read(ctx, &table, window, min_actors)?;
+        let shared = Shared::new(&numbered, &table, ctx.from_ns, window, min_actors);
         let baseline = i64::from(ctx.config.unusual_ips.baseline_days) * NANOS_PER_DAY;
         let privileged = Privileged::load(ctx, &table, baseline)?;
         let mut drafts = address_drafts(ctx, &table, &privileged);
@@ -131,18 +147,6 @@ impl Analysis for UnusualIps {
         Ok(drafts.into_iter().map(|d| d.finish(&table, &ids)).collect())
     }
 }
-
-/// Column names of the aggregations.
-const BUCKET: &str = "bucket";
-const KEY: &str = "key";
-const IP_SLOT: &str = "ip_slot";
-const ACTOR_SLOT: &str = "actor_slot";
-const MIN_NS: &str = "min_ns";
-const MAX_NS: &str = "max_ns";
-const N: &str = "n";
-const PERIOD_N: &str = "period_n";
-const PERIOD_MIN_NS: &str = "period_min_ns";
-const PERIOD_MAX_NS: &str = "period_max_ns";
 
 /// The events this analysis looks at, up to the end of the period: actor, client address and
 /// instant of every event by a person or API client (SYSTEM says nothing about where anyone was).
@@ -167,31 +171,14 @@ fn scan_uses(ctx: &Context<'_>) -> Result<LazyFrame> {
         .filter(keep))
 }
 
-/// One row per actor and client address (null included: such events still start the actor's
-/// history) up to the end of the period: first and last instant, number of events, and the same
-/// for the period alone.
-fn pair_table(ctx: &Context<'_>) -> Result<DataFrame> {
-    let ts = || col(cols::TIMESTAMP_NS);
-    // A column expression either way: a bare literal would sum to 1 per group.
-    let in_period = match ctx.from_ns {
-        Some(from) => ts().gt_eq(lit(from)),
-        None => ts().is_not_null(),
-    };
-    let in_period_ts = || when(in_period.clone()).then(ts()).otherwise(lit(NULL));
-    // The streaming engine aggregates several times faster, in a fraction of the memory.
+/// Actor, client address and instant of every use up to the period end, read once: both the
+/// per-pair table and the shared-address buckets are built from it in Rust.
+fn read_uses(ctx: &Context<'_>) -> Result<DataFrame> {
     Ok(scan_uses(ctx)?
-        .group_by([col(cols::ACTOR_NAME), col(cols::CLIENT_IP)])
-        .agg([
-            ts().min().alias(MIN_NS),
-            ts().max().alias(MAX_NS),
-            len().cast(DataType::Int64).alias(N),
-            in_period
-                .clone()
-                .cast(DataType::Int64)
-                .sum()
-                .alias(PERIOD_N),
-            in_period_ts().min().alias(PERIOD_MIN_NS),
-            in_period_ts().max().alias(PERIOD_MAX_NS),
+        .select([
+            col(cols::TIMESTAMP_NS),
+            col(cols::ACTOR_NAME),
+            col(cols::CLIENT_IP),
         ])
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single())
@@ -216,74 +203,244 @@ struct Use {
     period_count: u64,
 }
 
-/// The pair table read into Rust: actors and per-pair use.
+/// The address number of events without an address: they still start an actor's history.
+const NO_IP: u32 = NULL_STR;
+
+/// One (actor, address) pair as the uses are numbered.
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    actor: u32,
+    ip: u32,
+    last_ns: i64,
+    usage: Use,
+}
+
+/// Every use numbered: actors and addresses by first appearance, and the uses grouped by (actor,
+/// address) pair. Grouping on the two strings in polars (once for the pair table, then again for
+/// the buckets of the shared-address candidates) took most of this analysis; here each string is
+/// hashed about once per row group, and two counting sorts on the numbers group the uses.
+struct Numbered {
+    actors: Vec<String>,
+    ips: Vec<String>,
+    /// Sorted by actor and address number.
+    pairs: Vec<Pair>,
+    /// The instants of the uses, pair by pair in the order of `pairs`, each pair's sorted.
+    times: Vec<i64>,
+}
+
+impl Numbered {
+    /// `None` when there are more than `u32::MAX - 1` actors or addresses.
+    fn read(
+        ts: &Int64Chunked,
+        actor_col: &StringChunked,
+        ip_col: &StringChunked,
+        from_ns: Option<i64>,
+    ) -> Option<Numbered> {
+        let (actors, ips) = rayon::join(|| number_strings(actor_col), || number_strings(ip_col));
+        let ((actors, actor_of), (ips, ip_of)) = (actors?, ips?);
+        // Events without an address sort after the actor's addresses.
+        let no_ip = u32::try_from(ips.len()).ok()?;
+        // Uses with an actor and an instant (the scan excludes the others), by address, then
+        // (stably) by actor: grouped by pair. The uses themselves are moved rather than their row
+        // numbers, so that only the sorts' writes land in random places.
+        let uses: Vec<Row> = ts
+            .iter()
+            .zip(actor_of.iter().zip(&ip_of))
+            .filter_map(|(t, (&actor, &ip))| {
+                let ip = if ip == NULL_STR { no_ip } else { ip };
+                (actor != NULL_STR).then_some(Row { actor, ip, ns: t? })
+            })
+            .collect();
+        drop((actor_of, ip_of));
+        let uses = counting_sort(&uses, ips.len() + 1, |r| r.ip as usize);
+        let uses = counting_sort(&uses, actors.len(), |r| r.actor as usize);
+        let mut pairs: Vec<Pair> = Vec::new();
+        // Where each pair's uses start, and end.
+        let mut bounds: Vec<usize> = Vec::new();
+        for (k, r) in uses.iter().enumerate() {
+            if pairs
+                .last()
+                .is_none_or(|p| (p.actor, p.ip) != (r.actor, r.ip))
+            {
+                bounds.push(k);
+                pairs.push(Pair {
+                    actor: r.actor,
+                    ip: if r.ip == no_ip { NO_IP } else { r.ip },
+                    last_ns: 0,
+                    usage: Use {
+                        first_ns: 0,
+                        count: 0,
+                        period: None,
+                        period_count: 0,
+                    },
+                });
+            }
+        }
+        bounds.push(uses.len());
+        let mut times: Vec<i64> = uses.iter().map(|r| r.ns).collect();
+        drop(uses);
+        let mut slices: Vec<&mut [i64]> = Vec::with_capacity(pairs.len());
+        let mut rest = times.as_mut_slice();
+        for w in bounds.windows(2) {
+            let (mine, after) = std::mem::take(&mut rest).split_at_mut(w[1] - w[0]);
+            slices.push(mine);
+            rest = after;
+        }
+        slices
+            .into_par_iter()
+            .zip(pairs.par_iter_mut())
+            .for_each(|(mine, pair)| {
+                mine.sort_unstable();
+                let (Some(&first), Some(&last)) = (mine.first(), mine.last()) else {
+                    return;
+                };
+                let from = from_ns.map_or(0, |f| mine.partition_point(|&t| t < f));
+                pair.last_ns = last;
+                pair.usage = Use {
+                    first_ns: first,
+                    count: mine.len() as u64,
+                    period: mine.get(from).map(|&lo| (lo, last)),
+                    period_count: (mine.len() - from) as u64,
+                };
+            });
+        Some(Numbered {
+            actors: actors.into_iter().map(str::to_owned).collect(),
+            ips: ips.into_iter().map(str::to_owned).collect(),
+            pairs,
+            times,
+        })
+    }
+}
+
+/// One use while the uses are grouped: actor and address numbers, instant.
+#[derive(Debug, Clone, Copy, Default)]
+struct Row {
+    actor: u32,
+    ip: u32,
+    ns: i64,
+}
+
+/// `items` stably sorted by `key` (below `n_keys`).
+fn counting_sort<T: Copy + Default>(
+    items: &[T],
+    n_keys: usize,
+    key: impl Fn(&T) -> usize,
+) -> Vec<T> {
+    let mut next = vec![0usize; n_keys + 1];
+    for x in items {
+        next[key(x) + 1] += 1;
+    }
+    for k in 1..next.len() {
+        next[k] += next[k - 1];
+    }
+    let mut out = vec![T::default(); items.len()];
+    for x in items {
+        let k = key(x);
+        out[next[k]] = *x;
+        next[k] += 1;
+    }
+    out
+}
+
+/// The number of a null string in [`number_strings`]; also [`NO_IP`].
+const NULL_STR: u32 = u32::MAX;
+
+/// `n` as a number below [`NULL_STR`].
+fn number(n: usize) -> Option<u32> {
+    u32::try_from(n).ok().filter(|&n| n != NULL_STR)
+}
+
+/// The distinct strings of `ca` in order of first appearance, and each row's number in that list
+/// ([`NULL_STR`] for null); `None` past `u32::MAX - 1` distinct strings.
+///
+/// Within one array, equal views (length and inline bytes, or length, prefix, buffer and offset)
+/// are equal strings, and the Parquet reader gives every row of a dictionary-encoded page the
+/// view of its dictionary entry. So each chunk first looks its 16-byte views up in a small map
+/// of its own, and only a view it has not met hashes and compares the string itself: looking
+/// every row up by its string missed the cache twice (the table, then the key's bytes in some
+/// other page) and took most of this analysis.
+fn number_strings(ca: &StringChunked) -> Option<(Vec<&str>, Vec<u32>)> {
+    let mut names: Vec<&str> = Vec::new();
+    let mut by_name: PlHashMap<&str, u32> = PlHashMap::default();
+    let mut rows: Vec<u32> = Vec::with_capacity(ca.len());
+    let mut by_view: PlHashMap<u128, u32> = PlHashMap::default();
+    for arr in ca.downcast_iter() {
+        by_view.clear();
+        // The iterator yields each value's slice without reading its bytes.
+        for (view, value) in arr.views().iter().zip(arr.iter()) {
+            let Some(name) = value else {
+                rows.push(NULL_STR);
+                continue;
+            };
+            let id = match by_view.get(&view.as_u128()) {
+                Some(&id) => id,
+                None => {
+                    let id = match by_name.get(name) {
+                        Some(&id) => id,
+                        None => {
+                            let id = number(names.len())?;
+                            names.push(name);
+                            by_name.insert(name, id);
+                            id
+                        }
+                    };
+                    by_view.insert(view.as_u128(), id);
+                    id
+                }
+            };
+            rows.push(id);
+        }
+    }
+    Some((names, rows))
+}
+
+/// The numbered uses as the rules read them: actors in name order, per-pair use.
 struct Table<'a> {
     actors: Vec<&'a str>,
     index: PlHashMap<&'a str, usize>,
+    /// Each numbered actor's place in `actors`.
+    rank: Vec<usize>,
     /// The actor's first event in the store (with or without an address).
     actor_first: Vec<i64>,
-    /// (actor, address) and its use, sorted by actor (numbered in name order) and address.
+    /// (actor, address) and its use, sorted by actor and address.
     uses: Vec<((usize, &'a str), Use)>,
     /// The last instant in the table.
     latest: i64,
 }
 
 impl<'a> Table<'a> {
-    fn read(df: &'a DataFrame) -> Result<Table<'a>> {
-        let actor_col = strs(df, cols::ACTOR_NAME)?;
-        let ip_col = strs(df, cols::CLIENT_IP)?;
-        let min_ns = i64s(df, MIN_NS)?;
-        let max_ns = i64s(df, MAX_NS)?;
-        let n = i64s(df, N)?;
-        let period_n = i64s(df, PERIOD_N)?;
-        let period_min = opt_i64s(df, PERIOD_MIN_NS)?;
-        let period_max = opt_i64s(df, PERIOD_MAX_NS)?;
-        let mut t = Table {
-            actors: Vec::new(),
-            index: PlHashMap::default(),
-            actor_first: Vec::new(),
-            uses: Vec::with_capacity(df.height()),
-            latest: i64::MIN,
-        };
-        for i in 0..df.height() {
-            let Some(actor) = actor_col[i] else { continue };
-            let a = *t.index.entry(actor).or_insert_with(|| {
-                t.actors.push(actor);
-                t.actor_first.push(i64::MAX);
-                t.actors.len() - 1
-            });
-            t.actor_first[a] = t.actor_first[a].min(min_ns[i]);
-            t.latest = t.latest.max(max_ns[i]);
-            let Some(ip) = ip_col[i] else { continue };
-            let period = period_min[i].zip(period_max[i]);
-            t.uses.push((
-                (a, ip),
-                Use {
-                    first_ns: min_ns[i],
-                    count: u64::try_from(n[i]).unwrap_or_default(),
-                    period,
-                    period_count: u64::try_from(period_n[i]).unwrap_or_default(),
-                },
-            ));
-        }
-        // Actors numbered in name order, and uses sorted by actor and address: the group-by's row
-        // order changes from run to run, the findings' order must not.
-        let mut order: Vec<usize> = (0..t.actors.len()).collect();
-        order.sort_unstable_by_key(|&a| t.actors[a]);
+    fn new(n: &'a Numbered) -> Table<'a> {
+        // Actors in name order, and uses sorted by actor and address: the order events are read
+        // in changes from run to run, the findings' order must not.
+        let mut order: Vec<usize> = (0..n.actors.len()).collect();
+        order.sort_unstable_by_key(|&a| n.actors[a].as_str());
         let mut rank = vec![0; order.len()];
         for (new, &old) in order.iter().enumerate() {
             rank[old] = new;
         }
-        t.actors = order.iter().map(|&a| t.actors[a]).collect();
-        t.actor_first = order.iter().map(|&a| t.actor_first[a]).collect();
-        for a in t.index.values_mut() {
-            *a = rank[*a];
-        }
-        for ((a, _), _) in &mut t.uses {
-            *a = rank[*a];
+        let actors: Vec<&'a str> = order.iter().map(|&a| n.actors[a].as_str()).collect();
+        let mut t = Table {
+            index: actors
+                .iter()
+                .enumerate()
+                .map(|(a, &name)| (name, a))
+                .collect(),
+            actors,
+            rank,
+            actor_first: vec![i64::MAX; order.len()],
+            uses: Vec::with_capacity(n.pairs.len()),
+            latest: i64::MIN,
+        };
+        for p in &n.pairs {
+            let a = t.rank[p.actor as usize];
+            t.actor_first[a] = t.actor_first[a].min(p.usage.first_ns);
+            t.latest = t.latest.max(p.last_ns);
+            if let Some(ip) = n.ips.get(p.ip as usize) {
+                t.uses.push(((a, ip.as_str()), p.usage));
+            }
         }
         t.uses.sort_unstable_by_key(|&(key, _)| key);
-        Ok(t)
+        t
     }
 
     /// An actor's use of an address, with the actor's index.
@@ -295,22 +452,6 @@ impl<'a> Table<'a> {
             .ok()?;
         Some((a, &self.uses[k].1))
     }
-
-    /// Addresses used by at least `min_actors` distinct actors up to the period end: only these
-    /// can be shared within a window, so only their buckets are read.
-    fn shared_candidates(&self, min_actors: usize) -> Vec<&'a str> {
-        let mut actors_per_ip: PlHashMap<&str, usize> = PlHashMap::default();
-        for ((_, ip), _) in &self.uses {
-            *actors_per_ip.entry(ip).or_default() += 1;
-        }
-        let mut ips: Vec<&'a str> = actors_per_ip
-            .into_iter()
-            .filter(|&(_, n)| n >= min_actors)
-            .map(|(ip, _)| ip)
-            .collect();
-        ips.sort_unstable();
-        ips
-    }
 }
 
 /// The candidate addresses' buckets, per address in address order.
@@ -319,92 +460,57 @@ struct Shared<'a>(Vec<(&'a str, Vec<Bucket>)>);
 impl<'a> Shared<'a> {
     /// For the addresses used by at least `min_actors` actors only (the others cannot be shared):
     /// each actor's earliest and latest event from it in each `window`-long bucket up to the end
-    /// of the period.
-    ///
-    /// Addresses and actors are joined to their indexes and grouped on one integer key: polars'
-    /// group-by on the two strings row-encoded both for every event and took 1.4 s of the 5M
-    /// store's analysis.
-    fn read(
-        ctx: &Context<'_>,
+    /// of the period. Each pair's buckets are runs of its sorted instants.
+    fn new(
+        n: &'a Numbered,
         t: &Table<'a>,
+        from_ns: Option<i64>,
         window: i64,
         min_actors: usize,
-    ) -> Result<Shared<'a>> {
-        let ips = t.shared_candidates(min_actors);
-        let (Some(earliest), false) = (t.actor_first.iter().min(), ips.is_empty()) else {
-            return Ok(Shared(Vec::new()));
-        };
-        let ts = || col(cols::TIMESTAMP_NS);
-        // Buckets are aligned to the period start, so none straddles it. Polars' `/` on integers
-        // floors (a unit test pins this down), so buckets before the period start are as long
-        // as the others.
-        let origin = ctx.from_ns.unwrap_or(0);
+    ) -> Shared<'a> {
+        let mut actors_per_ip = vec![0usize; n.ips.len()];
+        for p in &n.pairs {
+            if let Some(count) = actors_per_ip.get_mut(p.ip as usize) {
+                *count += 1;
+            }
+        }
+        let mut candidates: Vec<usize> = (0..n.ips.len())
+            .filter(|&i| actors_per_ip[i] >= min_actors)
+            .collect();
+        candidates.sort_unstable_by_key(|&i| n.ips[i].as_str());
+        let mut slot = vec![usize::MAX; n.ips.len()];
+        for (s, &i) in candidates.iter().enumerate() {
+            slot[i] = s;
+        }
+        // Buckets are aligned to the period start, so none straddles it; `div_euclid` floors, so
+        // buckets before the period start are as long as the others.
+        let origin = from_ns.unwrap_or(0);
         let bucket_of = |ns: i64| ns.saturating_sub(origin).div_euclid(window);
-        let first_bucket = bucket_of(*earliest);
-        let n_buckets = bucket_of(t.latest) - first_bucket + 1;
-        let n_actors = i64::try_from(t.actors.len()).unwrap_or(i64::MAX);
-        let n_ips = i64::try_from(ips.len()).unwrap_or(i64::MAX);
-        let pair = col(IP_SLOT) * lit(n_actors) + col(ACTOR_SLOT);
-        let bucket = (ts() - lit(origin)) / lit(window) - lit(first_bucket);
-        // One key (address, actor, bucket) when it fits in an i64 (always, short of millions of
-        // actors and addresses with a tiny window), else the pair and the bucket.
-        let (keys, per_pair) = match n_ips
-            .checked_mul(n_actors)
-            .and_then(|n| n.checked_mul(n_buckets))
-        {
-            Some(_) => (vec![(pair * lit(n_buckets) + bucket).alias(KEY)], n_buckets),
-            None => (vec![pair.alias(KEY), bucket.alias(BUCKET)], 1),
-        };
-        let slots = |name: &str, slot: &str, values: &[&str]| -> Result<LazyFrame> {
-            let n = values.len();
-            Ok(DataFrame::new(
-                n,
-                vec![
-                    Column::new(name.into(), values),
-                    Column::new(slot.into(), (0..n as i64).collect::<Vec<_>>()),
-                ],
-            )?
-            .lazy())
-        };
-        let df = scan_uses(ctx)?
-            .join(
-                slots(cols::CLIENT_IP, IP_SLOT, &ips)?,
-                [col(cols::CLIENT_IP)],
-                [col(cols::CLIENT_IP)],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .join(
-                slots(cols::ACTOR_NAME, ACTOR_SLOT, &t.actors)?,
-                [col(cols::ACTOR_NAME)],
-                [col(cols::ACTOR_NAME)],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .group_by(keys)
-            .agg([ts().min().alias(MIN_NS), ts().max().alias(MAX_NS)])
-            .collect_with_engine(Engine::Streaming)?
-            .unwrap_single();
-        let key = i64s(&df, KEY)?;
-        let min_ns = i64s(&df, MIN_NS)?;
-        let max_ns = i64s(&df, MAX_NS)?;
-        let mut out: Vec<(&'a str, Vec<Bucket>)> = ips.iter().map(|&ip| (ip, Vec::new())).collect();
-        for i in 0..df.height() {
-            let pair = key[i] / per_pair;
-            let (Ok(ip), Ok(actor)) = (
-                usize::try_from(pair / n_actors),
-                usize::try_from(pair % n_actors),
-            ) else {
+        let mut out: Vec<(&'a str, Vec<Bucket>)> = candidates
+            .iter()
+            .map(|&i| (n.ips[i].as_str(), Vec::new()))
+            .collect();
+        let mut start = 0;
+        for pair in &n.pairs {
+            let mine = &n.times[start..start + pair.usage.count as usize];
+            start += mine.len();
+            let s = slot.get(pair.ip as usize).copied().unwrap_or(usize::MAX);
+            let Some((_, buckets)) = out.get_mut(s) else {
                 continue;
             };
-            if let Some((_, buckets)) = out.get_mut(ip) {
-                buckets.push(Bucket {
-                    actor,
-                    min_ns: min_ns[i],
-                    max_ns: max_ns[i],
-                });
+            let actor = t.rank[pair.actor as usize];
+            for run in mine.chunk_by(|x, y| bucket_of(*x) == bucket_of(*y)) {
+                if let (Some(&min_ns), Some(&max_ns)) = (run.first(), run.last()) {
+                    buckets.push(Bucket {
+                        actor,
+                        min_ns,
+                        max_ns,
+                    });
+                }
             }
         }
         out.retain(|(_, buckets)| !buckets.is_empty());
-        Ok(Shared(out))
+        Shared(out)
     }
 }
 
@@ -1126,29 +1232,80 @@ mod tests {
         assert_eq!(severity(KnownOutside, Inside), None);
     }
 
-    /// The aggregation's expressions must run with the polars features we build with (some
-    /// panic at run time without theirs), and integer division must floor.
+    fn strings(chunks: &[&[Option<&str>]]) -> StringChunked {
+        let mut ca = StringChunked::new("s".into(), chunks[0]);
+        for c in &chunks[1..] {
+            ca.append(&StringChunked::new("s".into(), *c)).unwrap();
+        }
+        ca
+    }
+
     #[test]
-    fn bucket_expression_runs_and_floors() {
-        let df = df!(
-            "ts" => [-11i64, -10, -1, 0, 9, 10],
-            "k" => ["x", "x", "x", "x", "x", "x"],
-        )
-        .unwrap();
-        let out = df
-            .lazy()
-            .group_by([col("k"), ((col("ts") - lit(0i64)) / lit(10i64)).alias("b")])
-            .agg([
-                col("ts").min().alias("lo"),
-                len().cast(DataType::Int64).alias("n"),
-            ])
-            .sort(["b"], SortMultipleOptions::default())
-            .collect_with_engine(Engine::Streaming)
-            .unwrap()
-            .unwrap_single();
-        // Floored: -11 -> -2; -10 and -1 -> -1 (truncation would put -1 in bucket 0).
-        assert_eq!(i64s(&out, "b").unwrap(), [-2, -1, 0, 1]);
-        assert_eq!(i64s(&out, "lo").unwrap(), [-11, -10, 0, 10]);
-        assert_eq!(i64s(&out, "n").unwrap(), [1, 2, 2, 1]);
+    fn strings_are_numbered_across_chunks() {
+        // Longer than a view holds inline, as long as each other, with the same first four bytes
+        // and each first in its chunk's buffer: their views are the same, so a view stands for
+        // a string only within its chunk.
+        let long = "alice.long-name@example.com";
+        let other = "alice.wide-name@example.com";
+        let ca = strings(&[
+            &[Some("10.0.0.1"), None, Some(long), Some("10.0.0.1")],
+            &[Some(other), Some("b"), Some(long), None],
+        ]);
+        assert_eq!(ca.chunks().len(), 2);
+        let (names, rows) = number_strings(&ca).unwrap();
+        assert_eq!(names, ["10.0.0.1", long, other, "b"]);
+        assert_eq!(rows, [0, NULL_STR, 1, 0, 2, 3, 1, NULL_STR]);
+    }
+
+    #[test]
+    fn uses_are_grouped_by_actor_and_address_with_floored_buckets() {
+        // The period starts at 100; buckets are 10 ns long and aligned to it.
+        let ts = Int64Chunked::new("t".into(), &[89, 100, 95, 90, 120, 99, 105, 50]);
+        let actors = strings(&[
+            &[Some("bob"), Some("bob"), Some("bob"), Some("bob")],
+            &[Some("ann"), Some("bob"), Some("ann"), None],
+        ]);
+        let ips = strings(&[
+            &[Some("1.1.1.1"), Some("1.1.1.1"), None, Some("1.1.1.1")],
+            &[
+                Some("1.1.1.1"),
+                Some("1.1.1.1"),
+                Some("2.2.2.2"),
+                Some("1.1.1.1"),
+            ],
+        ]);
+        let n = Numbered::read(&ts, &actors, &ips, Some(100)).unwrap();
+        let t = Table::new(&n);
+        assert_eq!(t.actors, ["ann", "bob"]);
+        assert_eq!(t.actor_first, [105, 89]);
+        assert_eq!(t.latest, 120);
+        let (a, bob) = t.get("bob", "1.1.1.1").unwrap();
+        assert_eq!(a, 1);
+        assert_eq!((bob.first_ns, bob.count), (89, 4));
+        assert_eq!((bob.period, bob.period_count), (Some((100, 100)), 1));
+        let (_, ann) = t.get("ann", "1.1.1.1").unwrap();
+        assert_eq!(
+            (ann.first_ns, ann.count, ann.period),
+            (120, 1, Some((120, 120)))
+        );
+        assert!(t.get("bob", "2.2.2.2").is_none());
+        // bob's event without an address counts for his history only.
+        assert_eq!(t.uses.len(), 3);
+
+        let shared = Shared::new(&n, &t, Some(100), 10, 2);
+        assert_eq!(shared.0.len(), 1);
+        let (ip, buckets) = &shared.0[0];
+        assert_eq!(*ip, "1.1.1.1");
+        let mut got: Vec<(usize, i64, i64)> = buckets
+            .iter()
+            .map(|b| (b.actor, b.min_ns, b.max_ns))
+            .collect();
+        got.sort_unstable();
+        // 89 lies in [80, 90) (floored, not truncated towards the period start); 90 and 99 in
+        // [90, 100); 100 in [100, 110).
+        assert_eq!(
+            got,
+            [(0, 120, 120), (1, 89, 89), (1, 90, 99), (1, 100, 100)]
+        );
     }
 }
