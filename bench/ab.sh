@@ -37,13 +37,21 @@ build() {
         git worktree add --quiet --detach "$src" "$rev"
     fi
     echo "== build $label (${rev:-working tree})"
-    (cd "$src" && cargo build --release --quiet)
+    # Both builds share the target directory and cargo records source paths relative to the
+    # package: without the clean, the working tree's older files look up to date after the
+    # other revision's build, and `release/auditlens` is still that revision's binary.
+    (cd "$src" && cargo clean --release --package auditlens --quiet &&
+        cargo build --release --quiet)
     cp "$CARGO_TARGET_DIR/release/auditlens" "$OUT/auditlens-$label"
     if [ -n "$rev" ]; then git worktree remove --force "$src"; fi
 }
 if [ -z "${AB_REUSE:-}" ]; then
     build old "$OLD"
     build new "$NEW"
+    if cmp -s "$OUT/auditlens-old" "$OUT/auditlens-new"; then
+        echo "ab: the two builds are the same binary (same code?)" >&2
+        exit 1
+    fi
 fi
 
 # run LABEL STEP: one run; appends "wall cpu rss_kb" to $OUT/LABEL-STEP.txt.
