@@ -48,6 +48,8 @@ build() {
 if [ -z "${AB_REUSE:-}" ]; then
     build old "$OLD"
     build new "$NEW"
+    # Leave no other revision's crate behind for the next build of the working tree.
+    if [ -n "$NEW" ]; then cargo clean --release --package auditlens --quiet; fi
     if cmp -s "$OUT/auditlens-old" "$OUT/auditlens-new"; then
         echo "ab: the two builds are the same binary (same code?)" >&2
         exit 1
