@@ -140,11 +140,19 @@ impl Analysis for UnusualIps {
         let shared = Shared::new(&numbered, &table, ctx.from_ns, window, min_actors);
         let baseline = i64::from(ctx.config.unusual_ips.baseline_days) * NANOS_PER_DAY;
         let privileged = Privileged::load(ctx, &table, baseline)?;
-        let mut drafts = address_drafts(ctx, &table, &privileged);
-        drafts.extend(shared_drafts(ctx, &table, &shared, window, min_actors));
+        // The rest is plain Rust over a few hundred thousand pairs: side by side, since by now
+        // the other analyses have mostly finished and this one would keep one core busy alone.
+        let (mut drafts, shared_drafts) = rayon::join(
+            || address_drafts(ctx, &table, &privileged),
+            || shared_drafts(ctx, &table, &shared, window, min_actors),
+        );
+        drafts.extend(shared_drafts);
         let id_frame = evidence_frame(ctx, &drafts)?;
         let ids = EventIds::read(&id_frame)?;
-        Ok(drafts.into_iter().map(|d| d.finish(&table, &ids)).collect())
+        Ok(drafts
+            .into_par_iter()
+            .map(|d| d.finish(&table, &ids))
+            .collect())
     }
 }
 
@@ -771,7 +779,7 @@ impl<'d> EventIds<'d> {
         let mut events: Vec<(i64, &str, &str, &str)> = (0..df.height())
             .filter_map(|i| Some((ts[i], actors[i]?, ips[i]?, ids[i]?)))
             .collect();
-        events.sort_unstable();
+        events.par_sort_unstable();
         let mut first = PlHashMap::with_capacity(events.len());
         for (k, e) in events.iter().enumerate() {
             first.entry(e.0).or_insert(k);
