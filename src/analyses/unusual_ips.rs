@@ -260,8 +260,8 @@ impl Numbered {
             })
             .collect();
         drop((actor_of, ip_of));
-        let uses = counting_sort(&uses, ips.len() + 1, |r| r.ip as usize);
-        let uses = counting_sort(&uses, actors.len(), |r| r.actor as usize);
+        let uses = counting_sort(uses, ips.len() + 1, |r| r.ip as usize);
+        let uses = counting_sort(uses, actors.len(), |r| r.actor as usize);
         let mut pairs: Vec<Pair> = Vec::new();
         // Where each pair's uses start, and end.
         let mut bounds: Vec<usize> = Vec::new();
@@ -328,21 +328,22 @@ struct Row {
     ns: i64,
 }
 
-/// `items` stably sorted by `key` (below `n_keys`).
+/// `items` stably sorted by `key` (below `n_keys`). Takes them by value so that only two copies
+/// are alive at once (a shadowed binding would live to the end of the caller's scope).
 fn counting_sort<T: Copy + Default>(
-    items: &[T],
+    items: Vec<T>,
     n_keys: usize,
     key: impl Fn(&T) -> usize,
 ) -> Vec<T> {
     let mut next = vec![0usize; n_keys + 1];
-    for x in items {
+    for x in &items {
         next[key(x) + 1] += 1;
     }
     for k in 1..next.len() {
         next[k] += next[k - 1];
     }
     let mut out = vec![T::default(); items.len()];
-    for x in items {
+    for x in &items {
         let k = key(x);
         out[next[k]] = *x;
         next[k] += 1;
