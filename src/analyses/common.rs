@@ -93,12 +93,12 @@ pub fn subject_parts(
 }
 
 /// The values of `keys` in the JSON object `details` (the last of duplicated keys, as
-/// `serde_json::Value` keeps it); `None` when `details` is not one JSON object. (Skipped fields
-/// are checked for syntax only: an invalid `\u` escape in one of them is let pass.)
+/// `serde_json::Value` keeps it); `None` when `details` is not one JSON object.
 ///
-/// The other fields are checked and skipped, not built: parsing whole objects into `Value`s (a
-/// map of owned strings per event) to read one or two keys was a sixth of training-needs, which
-/// asks this of half a million events.
+/// The other fields are checked for syntax and skipped, not built (so an invalid `\u` escape in
+/// one of them is let pass): parsing whole objects into `Value`s (a map of owned strings per
+/// event) to read one or two keys was a sixth of training-needs, which asks this of half a
+/// million events.
 fn detail_fields(details: &str, keys: &[&'static str]) -> Option<Vec<(&'static str, Value)>> {
     use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
     use std::borrow::Cow;
