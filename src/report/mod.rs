@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::analyses::common::{opt_i64s, strs};
 use crate::analyses::{self, Finding, Severity};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -587,11 +588,11 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
     // Columns as plain vectors (iterated once: `get(i)` would locate the row's chunk, of the many
     // the streaming scans return, for every row), then the rows formatted side by side: half a
     // million timestamps and strings for a week of a large store.
-    let id: Vec<Option<&str>> = df.column(cols::EVENT_ID)?.str()?.iter().collect();
-    let ts: Vec<Option<i64>> = df.column(cols::TIMESTAMP_NS)?.i64()?.iter().collect();
-    let label: Vec<Option<&str>> = df.column(cols::EVENT_LABEL)?.str()?.iter().collect();
-    let actor: Vec<Option<&str>> = df.column(cols::ACTOR_NAME)?.str()?.iter().collect();
-    let file: Vec<Option<&str>> = df.column(cols::SOURCE_FILE)?.str()?.iter().collect();
+    let id = strs(&df, cols::EVENT_ID)?;
+    let ts = opt_i64s(&df, cols::TIMESTAMP_NS)?;
+    let label = strs(&df, cols::EVENT_LABEL)?;
+    let actor = strs(&df, cols::ACTOR_NAME)?;
+    let file = strs(&df, cols::SOURCE_FILE)?;
     let line: Vec<Option<u64>> = df.column(cols::SOURCE_LINE)?.u64()?.iter().collect();
     Ok((0..df.height())
         .into_par_iter()
