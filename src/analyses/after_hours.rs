@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::Datelike;
 
 use super::common::{evidence, label_counts, plural, strs};
-use super::{Analysis, Context, Finding, Select, Severity};
+use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::error::Result;
 use crate::model::ActorType;
 use crate::model::catalog::{Catalog, Tag};
@@ -28,7 +28,7 @@ impl Analysis for AfterHoursAdmin {
         "administrative changes outside business hours or on weekends, per actor and day"
     }
 
-    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+    fn run(&self, ctx: &Context<'_>) -> Result<Output> {
         let df = ctx.events(
             Select::Tagged(Tag::Admin),
             &[
@@ -117,6 +117,6 @@ impl Analysis for AfterHoursAdmin {
                 event_ids: evidence(rows.iter().filter_map(|&i| ids[i])),
             });
         }
-        Ok(out)
+        Ok(out.into())
     }
 }

@@ -8,7 +8,8 @@ subject changed, file event added / removed, archived) and forensic searches
 ([`Tag::ForensicSearch`]). Analysts are the configured `analysts`, or, when that list is empty,
 every actor with a case action or a forensic search. Weeks are whole: a week partly inside the
 period is counted whole (up to the period end), so reports over `--week` and over a longer period
-agree on it. [`weekly_counts`] returns the same table as a frame (for the report).
+agree on it. The run returns these counts as a table too (the weekly report's), and
+[`weekly_counts`] computes the table alone.
 
 Findings:
 - **info**, one per analyst and week in the period: the week's counts ("bob@x, 2026-W16:
@@ -44,7 +45,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::common::{evidence, i64s, plural, strs, subject};
-use super::{Analysis, Context, Finding, MAX_EVIDENCE, Select, Severity};
+use super::{Analysis, Context, Finding, MAX_EVIDENCE, Output, Select, Severity};
 use crate::error::Result;
 use crate::filter::iso_week_label;
 use crate::model::catalog::{Catalog, Tag};
@@ -78,8 +79,9 @@ impl Analysis for AnalystCaseActions {
         "case actions and forensic searches per analyst and ISO week; bursts and case deletions"
     }
 
-    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
-        let weekly = Weekly::load(ctx)?;
+    fn run(&self, ctx: &Context<'_>) -> Result<Output> {
+        let mut weekly = Weekly::count(ctx)?;
+        weekly.read_evidence(ctx)?;
         let mut out: Vec<Finding> = weekly
             .rows
             .iter()
@@ -92,16 +94,19 @@ impl Analysis for AnalystCaseActions {
             }
         }
         out.extend(Deletion::load(ctx)?.iter().map(Deletion::finding));
-        Ok(out)
+        Ok(Output {
+            findings: out,
+            table: Some(weekly.frame()?),
+        })
     }
 }
 
 /// The per-analyst, per-ISO-week counts for the period's weeks, as a frame with the columns
 /// `analyst`, `week` (`2026-W16`), one per case-action type (catalog order; the label without
-/// its `Case ` prefix, snake_case: `created`, `assignee_changed`, ...), [`SEARCHES`] and `total`.
-/// The analysis builds its findings from the same table.
+/// its `Case ` prefix, snake_case: `created`, `assignee_changed`, ...), [`SEARCHES`] and `total`:
+/// the table the analysis returns with its findings, which it builds from the same counts.
 pub fn weekly_counts(ctx: &Context<'_>) -> Result<DataFrame> {
-    Weekly::load(ctx)?.frame()
+    Weekly::count(ctx)?.frame()
 }
 
 /// What is counted: the catalog's case-action types in catalog order, then forensic searches.
@@ -376,11 +381,10 @@ struct Weekly {
 
 impl Weekly {
     /// Counts come from a polars aggregation over the whole history (one row per actor, week
-    /// and event type); event ids are read only for the period's weeks, the evidence.
-    fn load(ctx: &Context<'_>) -> Result<Weekly> {
+    /// and event type); [`Weekly::read_evidence`] reads event ids for the period's weeks only.
+    fn count(ctx: &Context<'_>) -> Result<Weekly> {
         let kinds = Kinds::from_catalog();
-        let types = kinds.types();
-        let counts = weekly_type_counts(ctx, &types)?;
+        let counts = weekly_type_counts(ctx, &kinds.types())?;
         let actors = strs(&counts, cols::ACTOR_NAME)?;
         let etypes = strs(&counts, cols::EVENT_TYPE)?;
         let weeks = i64s(&counts, WEEK)?;
@@ -424,19 +428,18 @@ impl Weekly {
             // Events before the period end are all there is, so the last one decides.
             row.in_period = ctx.in_period(row.last_ns);
         }
-        let mut weekly = Weekly { kinds, rows };
-        weekly.read_evidence(ctx, &types)?;
-        Ok(weekly)
+        Ok(Weekly { kinds, rows })
     }
 
     /// Event ids of the period's weeks (whole weeks, so reading from the Monday of the period's
     /// first week), exports and deletions first.
-    fn read_evidence(&mut self, ctx: &Context<'_>, types: &[&str]) -> Result<()> {
+    fn read_evidence(&mut self, ctx: &Context<'_>) -> Result<()> {
+        let types = self.kinds.types();
         let lookback = ctx
             .from_ns
             .map(|from| from - crate::time::start_of_day(monday(week_index(from))));
         let df = ctx.events(
-            Select::Types(types),
+            Select::Types(&types),
             &[cols::EVENT_ID, cols::EVENT_TYPE, cols::ACTOR_NAME],
             lookback,
         )?;

@@ -6,7 +6,7 @@ permanent. The figures come from [`crate::stats`], the code `auditlens stats` us
 
 use polars::prelude::*;
 
-use super::{Analysis, Context, Finding, Severity};
+use super::{Analysis, Context, Finding, Output, Severity};
 use crate::error::Result;
 use crate::filter::Filter;
 use crate::model::schema::cols;
@@ -24,7 +24,7 @@ impl Analysis for CoverageGaps {
         "days without any event and time no ingested export covers (data the console will delete)"
     }
 
-    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+    fn run(&self, ctx: &Context<'_>) -> Result<Output> {
         let filter = Filter {
             from_ns: ctx.from_ns,
             to_ns: ctx.to_ns,
@@ -79,7 +79,7 @@ impl Analysis for CoverageGaps {
                 event_ids: bounding_events(ctx, from, to)?,
             });
         }
-        Ok(out)
+        Ok(out.into())
     }
 }
 

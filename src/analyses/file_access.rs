@@ -13,8 +13,9 @@ much, from the events the catalog tags `file_access`.
   number or numeric text) of downloads and ZIPs, plus each restore's size once (the largest its
   events record). Failed downloads and purges move no data to anyone and are not counted.
 
-[`totals_frame`] returns these per-actor totals as a table (the weekly report's file-access table);
-the findings below are computed from the very same totals.
+The run returns these per-actor totals as a table too (the weekly report's file-access table), and
+[`totals_frame`] computes the table alone; the findings below are computed from the very same
+totals.
 
 # Findings and severity
 - **info**, one per actor: counts per event type, restores and bytes. Ordinary work, listed so the
@@ -36,7 +37,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::common::{evidence, i64s, most_common, plural, strs, subject};
-use super::{Analysis, Context, Finding, Select, Severity};
+use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::ActorType;
@@ -63,7 +64,7 @@ impl Analysis for FileAccess {
         "file downloads, ZIP downloads and restores by actor and size; bulk access, support-user or outside restores"
     }
 
-    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+    fn run(&self, ctx: &Context<'_>) -> Result<Output> {
         let df = load(ctx)?;
         let a = Accesses::new(&df)?;
         let totals = totals(&a);
@@ -74,7 +75,10 @@ impl Analysis for FileAccess {
         out.extend(self.bulk(ctx.config, &a, &totals));
         out.extend(self.restores(ctx.config, &a));
         out.extend(self.io_error_bursts(ctx.config, &a));
-        Ok(out)
+        Ok(Output {
+            findings: out,
+            table: Some(frame(&totals)?),
+        })
     }
 }
 
@@ -332,7 +336,8 @@ fn totals(a: &Accesses<'_>) -> Vec<ActorTotals> {
 
 /// Per-actor file access in the context's period, as a table with the columns `actor`,
 /// `downloads`, `zips`, `restores`, `other`, `events` and `bytes` (see the module documentation
-/// for what each counts), most events first. The file-access analysis reports from the same totals.
+/// for what each counts), most events first: the table the analysis returns with its findings,
+/// which it builds from the same totals.
 pub fn totals_frame(ctx: &Context<'_>) -> Result<DataFrame> {
     let df = load(ctx)?;
     let a = Accesses::new(&df)?;

@@ -22,6 +22,7 @@ mod support;
 mod training;
 mod unusual_ips;
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use polars::prelude::*;
@@ -260,14 +261,32 @@ pub fn events_matching(
         .unwrap_single())
 }
 
+/// What one run of an analysis produced.
+pub struct Output {
+    pub findings: Vec<Finding>,
+    /// The figures the findings were built from, for analyses whose figures the weekly report
+    /// shows as a table (per-analyst case actions, per-actor file access). The report takes the
+    /// table from the run instead of counting the same events a second time.
+    pub table: Option<DataFrame>,
+}
+
+impl From<Vec<Finding>> for Output {
+    fn from(findings: Vec<Finding>) -> Output {
+        Output {
+            findings,
+            table: None,
+        }
+    }
+}
+
 /// An audit analysis.
 pub trait Analysis: Sync {
     /// Name used by `--only` and in findings (kebab-case).
     fn name(&self) -> &'static str;
     /// One line for `auditlens analyses`.
     fn description(&self) -> &'static str;
-    /// Findings for the context's period.
-    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>>;
+    /// Findings for the context's period (and the analysis' table, if it has one).
+    fn run(&self, ctx: &Context<'_>) -> Result<Output>;
     /// True for an analysis that holds a large share of the store in memory while it runs (every
     /// actor's address history, every reversible change): [`run`] runs such analyses one after
     /// another, beside the others, so that two of them never add up.
@@ -316,7 +335,7 @@ pub fn select(only: &[String]) -> Result<Vec<&'static dyn Analysis>> {
 /// The result of one analysis.
 pub struct Outcome {
     pub name: &'static str,
-    pub findings: Result<Vec<Finding>>,
+    pub output: Result<Output>,
     pub seconds: f64,
 }
 
@@ -330,17 +349,17 @@ pub struct Outcome {
 pub fn run(ctx: &Context<'_>, analyses: &[&'static dyn Analysis]) -> Vec<Outcome> {
     let one = |&(i, a): &(usize, &&'static dyn Analysis)| {
         let t = Instant::now();
-        let findings = a.run(ctx).map(|mut f| {
-            f.sort_by(|x, y| {
+        let output = a.run(ctx).map(|mut o| {
+            o.findings.sort_by(|x, y| {
                 y.severity
                     .cmp(&x.severity)
                     .then(x.first_seen_ns.cmp(&y.first_seen_ns))
             });
-            f
+            o
         });
         let outcome = Outcome {
             name: a.name(),
-            findings,
+            output,
             seconds: t.elapsed().as_secs_f64(),
         };
         (i, outcome)
@@ -376,6 +395,8 @@ pub struct RunResult {
     /// Analyses that failed, with their error; the others' findings are still reported.
     pub failures: Vec<(&'static str, String)>,
     pub timings: Vec<Timing>,
+    /// The tables of the analyses that return one ([`Output::table`]), by analysis name.
+    pub tables: BTreeMap<&'static str, DataFrame>,
 }
 
 /// Run `analyses` over the period `[from_ns, to_ns)`.
@@ -394,14 +415,17 @@ pub fn run_period(
     };
     let mut result = RunResult::default();
     for outcome in run(&ctx, analyses) {
-        match outcome.findings {
-            Ok(f) => {
+        match outcome.output {
+            Ok(o) => {
                 result.timings.push(Timing {
                     name: outcome.name,
                     seconds: outcome.seconds,
-                    findings: f.len(),
+                    findings: o.findings.len(),
                 });
-                result.findings.extend(f);
+                result.findings.extend(o.findings);
+                if let Some(t) = o.table {
+                    result.tables.insert(outcome.name, t);
+                }
             }
             Err(e) => result.failures.push((outcome.name, e.to_string())),
         }

@@ -53,7 +53,7 @@ use chrono::NaiveDate;
 use polars::prelude::DataFrame;
 
 use super::common::{duration, evidence, i64s, label_counts, plural, strs, subject_parts};
-use super::{Analysis, Context, Finding, Select, Severity};
+use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::catalog::{Catalog, EventType, Tag};
@@ -286,7 +286,7 @@ impl Analysis for PrivilegeChanges {
         "ledger of role, permission, credential, identity-provider and support-access changes; self-grants, temporary escalations, non-admin actors, secret-reset bursts"
     }
 
-    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+    fn run(&self, ctx: &Context<'_>) -> Result<Output> {
         // All history: a grant before the period can be revoked inside it, and roles held at the
         // period start were granted before it.
         let df = ctx.events(
@@ -317,7 +317,7 @@ impl Analysis for PrivilegeChanges {
         }
         out.extend(temporary_escalations(self.name(), ctx, &changes));
         out.extend(reset_bursts(self.name(), ctx, &changes));
-        Ok(out)
+        Ok(out.into())
     }
 }
 

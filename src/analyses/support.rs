@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::common::{evidence, i64s, label_counts, plural, strs};
-use super::{Analysis, Context, Finding, Select, Severity};
+use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
 use crate::filter::list_lit;
@@ -252,7 +252,7 @@ impl Analysis for SupportUserActivity {
         "Code42 support user actions inside and outside support-access windows, accounts it created and what they did"
     }
 
-    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+    fn run(&self, ctx: &Context<'_>) -> Result<Output> {
         let switches = Switches::load(ctx)?;
         // Support actions reach back far enough to see accounts created before the period whose
         // follow-up still runs into it.
@@ -277,7 +277,7 @@ impl Analysis for SupportUserActivity {
         let mut out = self.action_sets(ctx, &switches, &actions);
         let created = Created::read(&df)?;
         out.extend(self.created_accounts(ctx, &switches, &actions, &created)?);
-        Ok(out)
+        Ok(out.into())
     }
 }
 

@@ -51,7 +51,7 @@ use rayon::prelude::*;
 use super::common::{
     duration, evidence, i64s, join_subject, most_common, plural, strs, subject_parts,
 };
-use super::{Analysis, Context, Finding, Select, Severity};
+use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::ActorType;
@@ -78,7 +78,7 @@ impl Analysis for TrainingNeeds {
         "changes undone by their own author soon after (reversals), and actors ranked by them"
     }
 
-    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+    fn run(&self, ctx: &Context<'_>) -> Result<Output> {
         let catalog = Catalog::get();
         let reversible: Vec<&str> = catalog
             .entries()
@@ -115,7 +115,7 @@ impl Analysis for TrainingNeeds {
             .map(|r| self.reversal_finding(&ev, r))
             .collect();
         out.extend(self.ranking(&ev, &reversals, ctx.config.training.min_reversals_medium));
-        Ok(out)
+        Ok(out.into())
     }
 }
 

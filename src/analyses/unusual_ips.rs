@@ -72,7 +72,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::common::{evidence, i64s, plural, strs, subject};
-use super::{Analysis, Context, Finding, Select, Severity};
+use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::catalog::Tag;
@@ -117,7 +117,7 @@ impl Analysis for UnusualIps {
          outside addresses, addresses shared by many actors"
     }
 
-    fn run(&self, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+    fn run(&self, ctx: &Context<'_>) -> Result<Output> {
         let window = Config::duration_ns(&ctx.config.unusual_ips.shared_ip_window).max(1);
         let uses = read_uses(ctx)?;
         let numbered = Numbered::read(
@@ -149,10 +149,11 @@ impl Analysis for UnusualIps {
         drafts.extend(shared_drafts);
         let id_frame = evidence_frame(ctx, &drafts)?;
         let ids = EventIds::read(&id_frame)?;
-        Ok(drafts
+        let findings: Vec<Finding> = drafts
             .into_par_iter()
             .map(|d| d.finish(&table, &ids))
-            .collect())
+            .collect();
+        Ok(findings.into())
     }
 }
 

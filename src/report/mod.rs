@@ -2,8 +2,8 @@
 The weekly compliance report: what an auditor attaches to the audit file.
 
 [`build`] assembles a [`Report`] from the code the other commands run (stats from [`crate::stats`],
-findings from [`crate::analyses::run_period`], tables from the analyses' own functions), so every
-figure equals what `stats` and `analyze` print for the same period. The writers only lay the
+findings and the analyses' tables from [`crate::analyses::run_period`]), so every figure equals
+what `stats` and `analyze` print for the same period. The writers only lay the
 report out: [`html`] (one self-contained file, charts as inline SVG), [`markdown`] (charts as PNG
 files beside it) and JSON ([`write_json`]: the [`Report`] itself, its long lists last).
 
@@ -367,18 +367,9 @@ pub fn build(store: &Store, req: &ReportRequest<'_>) -> Result<Report> {
 
     let coverage = coverage(store, req, &current, &previous)?;
     let provenance = provenance(store, req)?;
-    // Independent of each other: the appendix looks up the findings' evidence, the tables count
-    // the period's events again.
-    let (appendix, (case_actions, file_access)) = rayon::join(
-        || appendix(store, &run.findings, (req.from_ns, req.to_ns)),
-        || {
-            rayon::join(
-                || tables::case_actions(store, req),
-                || tables::file_access(store, req),
-            )
-        },
-    );
-    let (appendix, case_actions, file_access) = (appendix?, case_actions?, file_access?);
+    let appendix = appendix(store, &run.findings, (req.from_ns, req.to_ns))?;
+    let case_actions = tables::case_actions(&run)?;
+    let file_access = tables::file_access(&run)?;
     Ok(Report {
         title: format!("Code42 Audit Log compliance report, {}", req.label),
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -1,30 +1,30 @@
 /*!
-The report's data tables, each computed by the analysis that owns the figures (so the table and
-that analysis' findings can never disagree), and the chart drawn from the case-action table.
+The report's data tables, each returned by the analysis that owns the figures along with its
+findings (so the table and the findings can never disagree, and the events are counted once), and
+the chart drawn from the case-action table.
 */
 
-use super::{ReportRequest, Table, charts::BarChart};
-use crate::analyses::{Context, case_actions, file_access};
+use super::{Table, charts::BarChart};
+use crate::analyses::case_actions::AnalystCaseActions;
+use crate::analyses::file_access::FileAccess;
+use crate::analyses::{Analysis, RunResult};
 use crate::error::Result;
-use crate::store::Store;
 
-fn context<'a>(store: &'a Store, req: &'a ReportRequest<'_>) -> Context<'a> {
-    Context {
-        store,
-        config: req.config,
-        from_ns: Some(req.from_ns),
-        to_ns: Some(req.to_ns),
-    }
+/// The table `analysis` returned in `run` (empty when it failed: the report lists the failure).
+fn of(run: &RunResult, analysis: &dyn Analysis) -> Result<Table> {
+    run.tables
+        .get(analysis.name())
+        .map_or_else(|| Ok(Table::default()), Table::from_frame)
 }
 
 /// Per analyst and ISO week: each case action, forensic searches, total.
-pub fn case_actions(store: &Store, req: &ReportRequest<'_>) -> Result<Table> {
-    Table::from_frame(&case_actions::weekly_counts(&context(store, req))?)
+pub fn case_actions(run: &RunResult) -> Result<Table> {
+    of(run, &AnalystCaseActions)
 }
 
 /// Per actor: downloads, ZIPs, restores, other file access, bytes.
-pub fn file_access(store: &Store, req: &ReportRequest<'_>) -> Result<Table> {
-    Table::from_frame(&file_access::totals_frame(&context(store, req))?)
+pub fn file_access(run: &RunResult) -> Result<Table> {
+    of(run, &FileAccess)
 }
 
 /// Case actions per analyst, stacked by action (summed over the weeks of the period).
