@@ -99,7 +99,7 @@ pub fn subject_parts(
 /// one of them is let pass): parsing whole objects into `Value`s (a map of owned strings per
 /// event) to read one or two keys was a sixth of training-needs, which asks this of half a
 /// million events.
-fn detail_fields(details: &str, keys: &[&'static str]) -> Option<Vec<(&'static str, Value)>> {
+pub fn detail_fields(details: &str, keys: &[&'static str]) -> Option<Vec<(&'static str, Value)>> {
     use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
     use std::borrow::Cow;
 
@@ -200,8 +200,8 @@ pub fn duration(ns: i64) -> String {
 
 /// The most frequent value (ties: the first seen), or "" when there is none.
 pub fn most_common<'a>(values: impl Iterator<Item = &'a str>) -> String {
-    let mut counts: std::collections::HashMap<&str, (usize, usize)> =
-        std::collections::HashMap::new();
+    // foldhash rather than SipHash: this counts every event of an actor (file access, rankings).
+    let mut counts: PlHashMap<&str, (usize, usize)> = PlHashMap::default();
     for (k, v) in values.enumerate() {
         counts.entry(v).or_insert((0, k)).0 += 1;
     }

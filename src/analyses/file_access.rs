@@ -30,13 +30,13 @@ totals.
   downloads are not data leaving, but a burst is context (repeated attempts, a flaky network).
 */
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Datelike;
 use polars::prelude::*;
 use serde_json::Value;
 
-use super::common::{evidence, i64s, most_common, plural, strs, subject};
+use super::common::{detail_fields, evidence, i64s, most_common, plural, strs, subject};
 use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
@@ -207,7 +207,7 @@ impl<'a> Accesses<'a> {
 
     /// Restore events grouped by restore id (an event without one is a restore of its own).
     fn group_restores(&self) -> Vec<Restore> {
-        let mut by_id: HashMap<String, usize> = HashMap::new();
+        let mut by_id: PlHashMap<String, usize> = PlHashMap::default();
         let mut out: Vec<Restore> = Vec::new();
         for i in 0..self.len() {
             let k = self.kinds[i];
@@ -251,14 +251,16 @@ fn size_of(details: &str) -> Option<u64> {
     if !SIZE_NEEDLES.iter().any(|k| details.contains(k)) {
         return None;
     }
-    let v: Value = serde_json::from_str(details).ok()?;
-    SIZE_KEYS.iter().find_map(|k| match v.get(*k)? {
-        Value::Number(n) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
-        Value::String(s) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    })
+    let fields = detail_fields(details, &SIZE_KEYS)?;
+    SIZE_KEYS
+        .iter()
+        .find_map(|k| match &fields.iter().find(|(f, _)| f == k)?.1 {
+            Value::Number(n) => n
+                .as_u64()
+                .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+            Value::String(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        })
 }
 
 /// One actor's file access in the period.
@@ -283,9 +285,26 @@ struct ActorTotals {
 
 /// Totals per actor (by actor name), ordered by number of events, most first.
 fn totals(a: &Accesses<'_>) -> Vec<ActorTotals> {
-    let mut by: BTreeMap<&str, ActorTotals> = BTreeMap::new();
+    // Actors numbered through a hash map (an ordered map compared names at every event); the
+    // order comes from the sort at the end.
+    let mut index: PlHashMap<&str, usize> = PlHashMap::default();
+    let mut by: Vec<ActorTotals> = Vec::new();
+    fn slot<'t, 'n>(
+        index: &mut PlHashMap<&'n str, usize>,
+        by: &'t mut Vec<ActorTotals>,
+        actor: &'n str,
+    ) -> &'t mut ActorTotals {
+        let k = *index.entry(actor).or_insert_with(|| {
+            by.push(ActorTotals {
+                actor: actor.to_owned(),
+                ..ActorTotals::default()
+            });
+            by.len() - 1
+        });
+        &mut by[k]
+    }
     for i in 0..a.len() {
-        let t = by.entry(a.actors[i]).or_default();
+        let t = slot(&mut index, &mut by, a.actors[i]);
         t.events += 1;
         t.rows.push(i);
         let label = a.labels[i].unwrap_or("?");
@@ -314,7 +333,7 @@ fn totals(a: &Accesses<'_>) -> Vec<ActorTotals> {
         }
     }
     for (r, restore) in a.restores.iter().enumerate() {
-        let t = by.entry(a.actors[restore.owner]).or_default();
+        let t = slot(&mut index, &mut by, a.actors[restore.owner]);
         t.restores += 1;
         t.accesses.push((restore.owner, Some(r)));
         if let Some(b) = restore.bytes {
@@ -322,14 +341,10 @@ fn totals(a: &Accesses<'_>) -> Vec<ActorTotals> {
             t.sized += 1;
         }
     }
-    let mut out: Vec<ActorTotals> = by
-        .into_iter()
-        .map(|(actor, mut t)| {
-            t.actor = actor.to_owned();
-            t.accesses.sort_by_key(|&(i, _)| a.ts[i]);
-            t
-        })
-        .collect();
+    let mut out = by;
+    for t in &mut out {
+        t.accesses.sort_by_key(|&(i, _)| a.ts[i]);
+    }
     out.sort_by(|x, y| y.events.cmp(&x.events).then(x.actor.cmp(&y.actor)));
     out
 }
