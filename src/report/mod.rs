@@ -16,7 +16,7 @@ pub mod html;
 pub mod markdown;
 mod tables;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -230,7 +230,8 @@ impl Report {
         if self.max_listed.is_none() {
             return (self.appendix.iter().collect(), 0);
         }
-        let mut cited: HashSet<&str> = HashSet::new();
+        // foldhash: every one of the half a million cited events of a large week is looked up.
+        let mut cited: PlHashSet<&str> = PlHashSet::default();
         for (analysis, _, _) in SECTIONS {
             for f in self.listed(analysis).0 {
                 cited.extend(f.event_ids.iter().map(String::as_str));
