@@ -182,7 +182,7 @@ struct WeekRow {
 
 impl WeekRow {
     /// The evidence's event ids, given the evidence frame's id column.
-    fn ids<'d>(&self, ids: &[Option<&'d str>]) -> Vec<String> {
+    fn ids(&self, ids: &[Option<&str>]) -> Vec<String> {
         evidence(
             self.evidence
                 .iter()

@@ -3,9 +3,9 @@ The weekly compliance report: what an auditor attaches to the audit file.
 
 [`build`] assembles a [`Report`] from the code the other commands run (stats from [`crate::stats`],
 findings and the analyses' tables from [`crate::analyses::run_period`]), so every figure equals
-what `stats` and `analyze` print for the same period. The writers only lay the
-report out: [`html`] (one self-contained file, charts as inline SVG), [`markdown`] (charts as PNG
-files beside it) and JSON ([`write_json`]: the [`Report`] itself, its long lists last).
+what `stats` and `analyze` print for the same period. The writers only lay the report out:
+[`html`] (one self-contained file, charts as inline SVG), [`markdown`] (charts as PNG files beside
+it) and JSON ([`write_json`]: the [`Report`] itself, its long lists last).
 
 Everything that comes from the data is attacker-controlled text (usernames, details); the writers
 escape it for their format and the HTML forbids every network request with a Content-Security-Policy.
