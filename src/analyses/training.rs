@@ -45,15 +45,16 @@ parsed only for events with an inverse-type event by the same actor within the w
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
-use polars::prelude::{DataFrame, PlHashMap};
+use polars::prelude::{DataFrame, PlHashMap, StringChunked};
 use rayon::prelude::*;
 
 use super::common::{
-    duration, evidence, i64s, join_subject, most_common, plural, strs, subject_parts,
+    NULL_STR, duration, evidence, i64s, join_subject, most_common, number_strings, plural, strs,
+    subject_parts,
 };
 use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::ActorType;
 use crate::model::catalog::{Catalog, EventType};
 use crate::model::schema::cols;
@@ -103,7 +104,12 @@ impl Analysis for TrainingNeeds {
             ],
             None,
         )?;
-        let ev = Events::new(&df)?;
+        let mut ev = Events::new(&df)?.ok_or_else(|| {
+            Error::store(
+                ctx.store.root(),
+                "more than 4 billion distinct actors, event types or actor types",
+            )
+        })?;
         let window = Config::duration_ns(&ctx.config.training.reversal_window);
         let reversals: Vec<Reversal> = ev
             .reversals(window)
@@ -123,61 +129,49 @@ impl Analysis for TrainingNeeds {
 struct Events<'a> {
     ids: Vec<Option<&'a str>>,
     ts: Vec<i64>,
-    types: Vec<Option<&'a str>>,
     labels: Vec<Option<&'a str>>,
     actors: Vec<Option<&'a str>>,
-    actor_types: Vec<Option<&'a str>>,
     ips: Vec<Option<&'a str>>,
     aff_names: Vec<Option<&'a str>>,
     aff_ids: Vec<Option<&'a str>>,
     details: Vec<Option<&'a str>>,
+    /// People's events of reversible types, in load order: (row, type, actor numbered by
+    /// lowercased name).
+    candidates: Vec<(usize, &'static EventType, u32)>,
 }
 
 impl<'a> Events<'a> {
-    fn new(df: &'a DataFrame) -> Result<Self> {
-        Ok(Events {
+    /// `None` past `u32::MAX - 1` distinct actors, types or actor types.
+    fn new(df: &'a DataFrame) -> Result<Option<Self>> {
+        let Some(candidates) = candidates(
+            df.column(cols::ACTOR_NAME)?.str()?,
+            df.column(cols::EVENT_TYPE)?.str()?,
+            df.column(cols::ACTOR_TYPE)?.str()?,
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(Events {
             ids: strs(df, cols::EVENT_ID)?,
             ts: i64s(df, cols::TIMESTAMP_NS)?,
-            types: strs(df, cols::EVENT_TYPE)?,
             labels: strs(df, cols::EVENT_LABEL)?,
             actors: strs(df, cols::ACTOR_NAME)?,
-            actor_types: strs(df, cols::ACTOR_TYPE)?,
             ips: strs(df, cols::CLIENT_IP)?,
             aff_names: strs(df, cols::AFFECTED_USER_NAME)?,
             aff_ids: strs(df, cols::AFFECTED_USER_ID)?,
             details: strs(df, cols::DETAILS)?,
-        })
+            candidates,
+        }))
     }
 
     fn actor(&self, i: usize) -> &'a str {
         self.actors[i].unwrap_or_default()
     }
 
-    /// Every reversal in the loaded history, in the order they were undone.
-    fn reversals(&self, window: i64) -> Vec<Reversal> {
-        let catalog = Catalog::get();
-        // Actors are numbered by lowercased name, lowercasing each distinct name once: a String
-        // per event and hashing it (twice) took a fifth of this analysis on a 5M store.
-        let mut by_name: PlHashMap<&str, u32> = PlHashMap::default();
-        let mut by_lower: PlHashMap<String, u32> = PlHashMap::default();
-        // Candidates: people's events of reversible types, in (time, id) order for determinism.
-        let mut rows: Vec<(usize, &'static EventType, u32)> = Vec::new();
-        for i in 0..self.ts.len() {
-            let (Some(actor), Some(entry)) = (
-                self.actors[i].filter(|a| !a.trim().is_empty()),
-                self.types[i].and_then(|t| catalog.by_api_name(t)),
-            ) else {
-                continue;
-            };
-            if is_automation(actor, self.actor_types[i]) {
-                continue;
-            }
-            let key = *by_name.entry(actor).or_insert_with(|| {
-                let next = u32::try_from(by_lower.len()).unwrap_or(u32::MAX);
-                *by_lower.entry(actor.to_lowercase()).or_insert(next)
-            });
-            rows.push((i, entry, key));
-        }
+    /// Every reversal in the loaded history, in the order they were undone (takes the
+    /// candidates).
+    fn reversals(&mut self, window: i64) -> Vec<Reversal> {
+        // Candidates in (time, id) order for determinism.
+        let mut rows = std::mem::take(&mut self.candidates);
         // The row breaks ties of equal (time, id) (events without an id), so the order is total
         // and an unstable parallel sort gives the same result every run.
         rows.par_sort_unstable_by(|a, b| {
@@ -346,6 +340,52 @@ fn is_automation(actor: &str, actor_type: Option<&str>) -> bool {
         actor_type.and_then(ActorType::parse),
         Some(ActorType::System | ActorType::ApiClient)
     ) || actor.eq_ignore_ascii_case("SYSTEM")
+}
+
+/// People's events of reversible types (see [`Events::candidates`]). Actors, types and actor
+/// types are numbered first ([`number_strings`]) and each distinct value judged once: trimming,
+/// lowercasing and hashing every event's strings took a fifth of this analysis on a 5M store.
+fn candidates(
+    actors: &StringChunked,
+    types: &StringChunked,
+    actor_types: &StringChunked,
+) -> Option<Vec<(usize, &'static EventType, u32)>> {
+    let catalog = Catalog::get();
+    let (actor_names, actor_of) = number_strings(actors)?;
+    let (type_names, type_of) = number_strings(types)?;
+    let (actor_type_names, actor_type_of) = number_strings(actor_types)?;
+    let entries: Vec<Option<&'static EventType>> =
+        type_names.iter().map(|t| catalog.by_api_name(t)).collect();
+    // Per actor type: whether it is automation whatever the name (a null type never is).
+    let automated: Vec<bool> = actor_type_names
+        .iter()
+        .map(|t| is_automation("", Some(t)))
+        .collect();
+    // Per distinct name: its number by lowercased name, or `None` for no person (blank, SYSTEM).
+    let mut by_lower: PlHashMap<String, u32> = PlHashMap::default();
+    let people: Vec<Option<u32>> = actor_names
+        .iter()
+        .map(|name| {
+            if name.trim().is_empty() || is_automation(name, None) {
+                return None;
+            }
+            let next = u32::try_from(by_lower.len()).unwrap_or(u32::MAX);
+            Some(*by_lower.entry(name.to_lowercase()).or_insert(next))
+        })
+        .collect();
+    let number = |of: &[u32], k: usize| of.get(k).copied().filter(|&n| n != NULL_STR);
+    Some(
+        (0..actor_of.len())
+            .filter_map(|i| {
+                let person = people[number(&actor_of, i)? as usize]?;
+                let entry = entries[number(&type_of, i)? as usize]?;
+                if number(&actor_type_of, i).is_some_and(|t| automated[t as usize]) {
+                    return None;
+                }
+                Some((i, entry, person))
+            })
+            .collect(),
+    )
 }
 
 /// The inverse pair an event type belongs to (named by the smaller api name of the two), and

@@ -54,7 +54,7 @@ then each address's event; for a shared stretch, each actor's first event in it.
 
 Performance: this analysis reads every event, once: the instant, actor and client address of
 each (three columns). Actors and addresses are numbered (each distinct string hashed about once
-per row group, [`number_strings`]), and two counting sorts on the numbers group the events by
+per row group, [`number_strings`](super::common::number_strings)), and two counting sorts on the numbers group the events by
 actor and address, so each pair's first and last instant and counts (340,000 pairs for 5M events)
 and its sorted instants come out of one pass without a hash map over five million rows. Only
 addresses used by at least `shared_ip_actors` distinct actors can be shared, so only their pairs
@@ -71,7 +71,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::common::{evidence, i64s, plural, strs, subject};
+use super::common::{NULL_STR, evidence, i64s, number_strings, plural, strs, subject};
 use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -350,58 +350,6 @@ fn counting_sort<T: Copy + Default>(
         next[k] += 1;
     }
     out
-}
-
-/// The number of a null string in [`number_strings`]; also [`NO_IP`].
-const NULL_STR: u32 = u32::MAX;
-
-/// `n` as a number below [`NULL_STR`].
-fn number(n: usize) -> Option<u32> {
-    u32::try_from(n).ok().filter(|&n| n != NULL_STR)
-}
-
-/// The distinct strings of `ca` in order of first appearance, and each row's number in that list
-/// ([`NULL_STR`] for null); `None` past `u32::MAX - 1` distinct strings.
-///
-/// Within one array, equal views (length and inline bytes, or length, prefix, buffer and offset)
-/// are equal strings, and the Parquet reader gives every row of a dictionary-encoded page the
-/// view of its dictionary entry. So each chunk first looks its 16-byte views up in a small map
-/// of its own, and only a view it has not met hashes and compares the string itself: looking
-/// every row up by its string missed the cache twice (the table, then the key's bytes in some
-/// other page) and took most of this analysis.
-fn number_strings(ca: &StringChunked) -> Option<(Vec<&str>, Vec<u32>)> {
-    let mut names: Vec<&str> = Vec::new();
-    let mut by_name: PlHashMap<&str, u32> = PlHashMap::default();
-    let mut rows: Vec<u32> = Vec::with_capacity(ca.len());
-    let mut by_view: PlHashMap<u128, u32> = PlHashMap::default();
-    for arr in ca.downcast_iter() {
-        by_view.clear();
-        // The iterator yields each value's slice without reading its bytes.
-        for (view, value) in arr.views().iter().zip(arr.iter()) {
-            let Some(name) = value else {
-                rows.push(NULL_STR);
-                continue;
-            };
-            let id = match by_view.get(&view.as_u128()) {
-                Some(&id) => id,
-                None => {
-                    let id = match by_name.get(name) {
-                        Some(&id) => id,
-                        None => {
-                            let id = number(names.len())?;
-                            names.push(name);
-                            by_name.insert(name, id);
-                            id
-                        }
-                    };
-                    by_view.insert(view.as_u128(), id);
-                    id
-                }
-            };
-            rows.push(id);
-        }
-    }
-    Some((names, rows))
 }
 
 /// The numbered uses as the rules read them: actors in name order, per-pair use.
@@ -1188,6 +1136,7 @@ fn shared_drafts<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyses::common::tests::strings;
 
     fn pts(v: &[(i64, usize)]) -> Vec<Point> {
         v.iter().map(|&(ns, actor)| Point { ns, actor }).collect()
@@ -1240,31 +1189,6 @@ mod tests {
         assert_eq!(severity(KnownOutside, Outside), Some(Severity::Info));
         assert_eq!(severity(KnownOutside, Unknown), None);
         assert_eq!(severity(KnownOutside, Inside), None);
-    }
-
-    fn strings(chunks: &[&[Option<&str>]]) -> StringChunked {
-        let mut ca = StringChunked::new("s".into(), chunks[0]);
-        for c in &chunks[1..] {
-            ca.append(&StringChunked::new("s".into(), *c)).unwrap();
-        }
-        ca
-    }
-
-    #[test]
-    fn strings_are_numbered_across_chunks() {
-        // Longer than a view holds inline, as long as each other, with the same first four bytes
-        // and each first in its chunk's buffer: their views are the same, so a view stands for
-        // a string only within its chunk.
-        let long = "alice.long-name@example.com";
-        let other = "alice.wide-name@example.com";
-        let ca = strings(&[
-            &[Some("10.0.0.1"), None, Some(long), Some("10.0.0.1")],
-            &[Some(other), Some("b"), Some(long), None],
-        ]);
-        assert_eq!(ca.chunks().len(), 2);
-        let (names, rows) = number_strings(&ca).unwrap();
-        assert_eq!(names, ["10.0.0.1", long, other, "b"]);
-        assert_eq!(rows, [0, NULL_STR, 1, 0, 2, 3, 1, NULL_STR]);
     }
 
     #[test]

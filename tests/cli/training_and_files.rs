@@ -145,6 +145,9 @@ const TRAINING: &str = r#"
 // SYSTEM syncing a user in and out of a rule: automation.
 2026-04-17T02:00:00Z | SYSTEM | System | Users added to alert rule     |  | erin@example.com | {"ruleId": "r-2"}
 2026-04-17T02:01:00Z | SYSTEM | System | Users removed from alert rule |  | erin@example.com | {"ruleId": "r-2"}
+// An integration doing the same under a name of its own: automation by its user type alone.
+2026-04-17T03:00:00Z | sync-bot@example.com | API client | Users added to alert rule     |  | erin@example.com | {"ruleId": "r-3"}
+2026-04-17T03:01:00Z | sync-bot@example.com | API client | Users removed from alert rule |  | erin@example.com | {"ruleId": "r-3"}
 // Details without the rule id: no telling it is the same rule.
 2026-04-17T11:00:00Z | frank@example.com | User | Alert rule created | 203.0.113.8 |  | {"ruleName": "x"}
 2026-04-17T11:01:00Z | frank@example.com | User | Alert rule deleted | 203.0.113.8 |  | {"ruleName": "x"}
@@ -160,11 +163,16 @@ fn training_needs_ranks_own_reversals_and_ignores_review_and_late_undos() {
     for f in &findings {
         assert_eq!(f["analysis"], "training-needs");
         assert_eq!(f["severity"], "low", "{f}");
-        for who in ["dana@example.com", "SYSTEM", "frank@example.com"] {
+        for who in [
+            "dana@example.com",
+            "SYSTEM",
+            "sync-bot@example.com",
+            "frank@example.com",
+        ] {
             assert_ne!(f["actor"], who, "{f}");
         }
         let subject = f["subject"].as_str().unwrap();
-        for object in ["r-30", "r-40", "r-9", "r-2"] {
+        for object in ["r-30", "r-40", "r-9", "r-2", "r-3"] {
             assert!(!subject.split(", ").any(|x| x == object), "{f}");
         }
     }
