@@ -334,12 +334,18 @@ impl TrainingNeeds {
     }
 }
 
-/// SYSTEM and API clients act for automation, not for a person who could be trained.
-fn is_automation(actor: &str, actor_type: Option<&str>) -> bool {
+/// SYSTEM and API clients act for automation, not for a person who could be trained: by their
+/// actor type, or by the name SYSTEM whatever the type.
+fn automation_type(actor_type: &str) -> bool {
     matches!(
-        actor_type.and_then(ActorType::parse),
+        ActorType::parse(actor_type),
         Some(ActorType::System | ActorType::ApiClient)
-    ) || actor.eq_ignore_ascii_case("SYSTEM")
+    )
+}
+
+/// See [`automation_type`].
+fn automation_name(actor: &str) -> bool {
+    actor.eq_ignore_ascii_case("SYSTEM")
 }
 
 /// People's events of reversible types (see [`Events::candidates`]). Actors, types and actor
@@ -360,14 +366,14 @@ fn candidates(
     // Per actor type: whether it is automation whatever the name (a null type never is).
     let automated: Vec<bool> = actor_type_names
         .iter()
-        .map(|t| is_automation("", Some(t)))
+        .map(|t| automation_type(t))
         .collect();
     // Per distinct name: its number by lowercased name, or `None` for no person (blank, SYSTEM).
     let mut by_lower: PlHashMap<String, u32> = PlHashMap::default();
     let people: Vec<Option<u32>> = actor_names
         .iter()
         .map(|name| {
-            if name.trim().is_empty() || is_automation(name, None) {
+            if name.trim().is_empty() || automation_name(name) {
                 return None;
             }
             let next = u32::try_from(by_lower.len()).unwrap_or(u32::MAX);
