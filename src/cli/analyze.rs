@@ -68,11 +68,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     );
     saved?;
     written?;
-    Ok(if run.failures.is_empty() {
+    let code = if run.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    super::leave_to_exit(run);
+    Ok(code)
 }
 
 /// Progress notes go to stderr only when it is a terminal, so pipelines and tests stay clean.

@@ -129,9 +129,11 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         eprintln!("auditlens: analysis {a} failed: {e}");
     }
     super::finish_output(out)?;
-    Ok(if report.analysis_failures.is_empty() {
+    let code = if report.analysis_failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    super::leave_to_exit(report);
+    Ok(code)
 }
