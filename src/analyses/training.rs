@@ -43,7 +43,6 @@ parsed only for events with an inverse-type event by the same actor within the w
 */
 
 use std::collections::BTreeMap;
-use std::hash::Hash;
 
 use polars::prelude::{DataFrame, PlHashMap, StringChunked};
 use rayon::prelude::*;
@@ -142,23 +141,50 @@ struct Events<'a> {
 
 impl<'a> Events<'a> {
     /// `None` past `u32::MAX - 1` distinct actors, types or actor types.
+    ///
+    /// The candidates and the columns are gathered side by side: this runs at the end of a run
+    /// over a large store, when the other analyses have finished.
     fn new(df: &'a DataFrame) -> Result<Option<Self>> {
-        let Some(candidates) = candidates(
-            df.column(cols::ACTOR_NAME)?.str()?,
-            df.column(cols::EVENT_TYPE)?.str()?,
-            df.column(cols::ACTOR_TYPE)?.str()?,
-        ) else {
+        const TEXT: [&str; 7] = [
+            cols::EVENT_ID,
+            cols::EVENT_LABEL,
+            cols::ACTOR_NAME,
+            cols::CLIENT_IP,
+            cols::AFFECTED_USER_NAME,
+            cols::AFFECTED_USER_ID,
+            cols::DETAILS,
+        ];
+        let (candidates, text) = rayon::join(
+            || -> Result<_> {
+                Ok(candidates(
+                    df.column(cols::ACTOR_NAME)?.str()?,
+                    df.column(cols::EVENT_TYPE)?.str()?,
+                    df.column(cols::ACTOR_TYPE)?.str()?,
+                ))
+            },
+            || {
+                TEXT.par_iter()
+                    .map(|c| strs(df, c))
+                    .collect::<Result<Vec<_>>>()
+            },
+        );
+        let Some(candidates) = candidates? else {
             return Ok(None);
         };
+        let Ok([ids, labels, actors, ips, aff_names, aff_ids, details]) =
+            <[Vec<Option<&str>>; 7]>::try_from(text?)
+        else {
+            unreachable!("one vector per name in TEXT");
+        };
         Ok(Some(Events {
-            ids: strs(df, cols::EVENT_ID)?,
+            ids,
             ts: i64s(df, cols::TIMESTAMP_NS)?,
-            labels: strs(df, cols::EVENT_LABEL)?,
-            actors: strs(df, cols::ACTOR_NAME)?,
-            ips: strs(df, cols::CLIENT_IP)?,
-            aff_names: strs(df, cols::AFFECTED_USER_NAME)?,
-            aff_ids: strs(df, cols::AFFECTED_USER_ID)?,
-            details: strs(df, cols::DETAILS)?,
+            labels,
+            actors,
+            ips,
+            aff_names,
+            aff_ids,
+            details,
             candidates,
         }))
     }
@@ -409,29 +435,47 @@ fn family(e: &EventType) -> (&'static str, bool) {
 /// dropping the others cannot change the pairing (an event with no inverse in reach never closes
 /// anything, and an open event it would replace could no longer be closed either), so the details
 /// of the rest are never parsed. `rows` are `(actor, family, forward)` in time order.
-fn could_pair<A: Hash + Eq + Copy, F: Hash + Eq + Copy>(
+///
+/// The rows are sorted (on both cores) by actor, family, direction and time, so each group's
+/// times are contiguous and sorted, and one merge-like pass per actor and family answers every
+/// row. A map of groups built row by row on one thread was a fifth of this analysis on a large
+/// store, at its end, while the other core was idle.
+fn could_pair<A: Ord + Copy + Send + Sync, F: Ord + Copy + Send + Sync>(
     rows: &[(A, F, bool)],
     times: &[i64],
     window: i64,
 ) -> Vec<bool> {
-    let mut groups: PlHashMap<(A, F, bool), Vec<i64>> = PlHashMap::default();
-    for (k, &(actor, fam, fwd)) in rows.iter().enumerate() {
-        groups.entry((actor, fam, fwd)).or_default().push(times[k]);
-    }
-    rows.iter()
+    let mut sorted: Vec<(A, F, bool, i64, usize)> = rows
+        .par_iter()
+        .zip(times.par_iter())
         .enumerate()
-        .map(|(k, &(actor, fam, fwd))| {
-            let Some(other) = groups.get(&(actor, fam, !fwd)) else {
-                return false;
-            };
-            // `other` is sorted: the first time at or after `t - window` decides.
-            let t = times[k];
-            let at = other.partition_point(|&x| x < t.saturating_sub(window));
-            other
-                .get(at)
-                .is_some_and(|&x| x <= t.saturating_add(window))
-        })
-        .collect()
+        .map(|(k, (&(actor, fam, fwd), &t))| (actor, fam, fwd, t, k))
+        .collect();
+    sorted.par_sort_unstable();
+    let mut out = vec![false; rows.len()];
+    let mut start = 0;
+    while start < sorted.len() {
+        let (actor, fam) = (sorted[start].0, sorted[start].1);
+        let end = start + sorted[start..].partition_point(|r| (r.0, r.1) == (actor, fam));
+        // Backward (false) sorts before forward (true): the two directions split the group.
+        let group = &sorted[start..end];
+        let split = group.partition_point(|r| !r.2);
+        let (back, fwd) = group.split_at(split);
+        for (mine, other) in [(back, fwd), (fwd, back)] {
+            // `lo`: the first of `other` at or after `t - window`, moving forward as `t` does.
+            let mut lo = 0;
+            for r in mine {
+                while lo < other.len() && other[lo].3 < r.3.saturating_sub(window) {
+                    lo += 1;
+                }
+                out[r.4] = other
+                    .get(lo)
+                    .is_some_and(|o| o.3 <= r.3.saturating_add(window));
+            }
+        }
+        start = end;
+    }
+    out
 }
 
 /// The object an event acts on, or `None` when the details lack one of the type's subject keys.
@@ -470,20 +514,42 @@ struct Change {
 
 /// Pair changes (in time order) into reversals: `(change, undo)` indexes into `changes`, in the
 /// order the undos happened. See the module documentation for the rules.
+///
+/// A change pairs only with a change of the same actor, so each actor's changes are paired on
+/// their own, actors side by side on rayon's workers (on one thread this was a sixth of the
+/// analysis on a large store, at its end).
 fn pair_reversals(changes: &[Change], window: i64) -> Vec<(usize, usize)> {
-    // (actor, family, object) -> the open event there
-    // Most changes are never undone and stay open: sized for all of them, so the map is not
-    // rehashed (and its memory faulted in afresh) some 17 times as it grows to 500,000 entries.
-    let mut open: PlHashMap<(u32, &str, &str), usize> =
-        PlHashMap::with_capacity_and_hasher(changes.len(), Default::default());
-    let mut pairs = Vec::new();
+    let actors = changes
+        .iter()
+        .map(|c| c.actor as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut by_actor: Vec<Vec<usize>> = vec![Vec::new(); actors];
     for (k, c) in changes.iter().enumerate() {
+        by_actor[c.actor as usize].push(k);
+    }
+    let mut pairs: Vec<(usize, usize)> = by_actor
+        .par_iter()
+        .flat_map_iter(|mine| pair_actor(changes, mine, window))
+        .collect();
+    pairs.sort_unstable_by_key(|&(_, undo)| undo);
+    pairs
+}
+
+/// [`pair_reversals`] for the changes `mine` (indexes into `changes`, in time order) of one actor.
+fn pair_actor(changes: &[Change], mine: &[usize], window: i64) -> Vec<(usize, usize)> {
+    // (family, object) -> the open change there
+    let mut open: PlHashMap<(&str, &str), usize> =
+        PlHashMap::with_capacity_and_hasher(mine.len(), Default::default());
+    let mut pairs = Vec::new();
+    for &k in mine {
+        let c = &changes[k];
         let fam = if c.inverse < c.event_type {
             c.inverse
         } else {
             c.event_type
         };
-        let key = (c.actor, fam, c.object.as_str());
+        let key = (fam, c.object.as_str());
         match open.get(&key) {
             Some(&o) if changes[o].event_type == c.inverse && c.ts - changes[o].ts <= window => {
                 open.remove(&key);
@@ -675,6 +741,38 @@ mod tests {
             change(60, "a", "user_roles_revoked", "carol/Admin"),
         ];
         assert_eq!(pair_reversals(&c, 60 * MIN), [(0, 1)]);
+    }
+
+    #[test]
+    fn actors_pair_on_their_own_and_pairs_come_in_undo_order() {
+        let c = [
+            change(0, "a", "alert_rule_created", "r-1"),
+            change(1, "b", "alert_rule_created", "r-1"),
+            change(2, "b", "alert_rule_deleted", "r-1"),
+            change(3, "c", "alert_rule_enabled", "r-9"),
+            change(4, "a", "alert_rule_deleted", "r-1"),
+            change(5, "c", "alert_rule_disabled", "r-9"),
+        ];
+        assert_eq!(pair_reversals(&c, 60 * MIN), [(1, 2), (0, 4), (3, 5)]);
+    }
+
+    /// Groups of several actors and families, both directions, the window's edges on each side.
+    #[test]
+    fn the_prefilter_looks_both_ways_within_each_group() {
+        let rows = [
+            ("a", "rule", true),
+            ("b", "rule", false),
+            ("a", "watch", false),
+            ("a", "rule", false),
+            ("a", "rule", true),
+            ("a", "watch", true),
+            ("b", "rule", true),
+        ];
+        let times = [0, 1, 2, 10 * MIN, 20 * MIN + 1, 30 * MIN, 40 * MIN];
+        assert_eq!(
+            could_pair(&rows, &times, 10 * MIN),
+            [true, false, false, true, false, false, false]
+        );
     }
 
     #[test]
