@@ -421,10 +421,10 @@ fn appendix(h: &mut String, r: &Report) {
             h,
             "<tr id=\"ev-{0}\"><td class=\"id\">{0}</td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td></tr>",
             esc(&e.event_id),
-            esc(&e.timestamp),
+            esc(&e.timestamp()),
             esc(&e.event_type),
             esc(e.actor.as_deref().unwrap_or("-")),
-            esc(&e.source)
+            esc(&e.source())
         );
     }
     h.push_str("</table>\n");

@@ -262,10 +262,10 @@ pub fn render(r: &Report) -> String {
         .map(|e| {
             vec![
                 format!("`{}`", e.event_id),
-                md(&e.timestamp),
+                md(&e.timestamp()),
                 md(&e.event_type),
                 md(e.actor.as_deref().unwrap_or("-")),
-                md(&e.source),
+                md(&e.source()),
             ]
         })
         .collect();

@@ -19,13 +19,14 @@ mod tables;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::analyses::common::{opt_i64s, strs};
+use crate::analyses::common::{number_strings, opt_i64s, strs};
 use crate::analyses::{self, Finding, Severity};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -164,13 +165,48 @@ pub struct Coverage {
 }
 
 /// An event cited as evidence.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+///
+/// A week of a large store cites half a million events of a few thousand actors and types, from a
+/// handful of files: those names are shared rather than copied into each event, and the time and
+/// source are spelt out as they are written.
+#[derive(Debug, Clone, PartialEq)]
 pub struct CitedEvent {
     pub event_id: String,
-    pub timestamp: String,
-    pub event_type: String,
-    pub actor: Option<String>,
-    pub source: String,
+    pub timestamp_ns: Option<i64>,
+    /// The event type's label ("" when the store has none).
+    pub event_type: Arc<str>,
+    pub actor: Option<Arc<str>>,
+    pub source_file: Arc<str>,
+    pub source_line: u64,
+}
+
+impl CitedEvent {
+    /// ISO-8601 UTC, empty when the time is unknown.
+    pub fn timestamp(&self) -> String {
+        self.timestamp_ns.map(format_timestamp).unwrap_or_default()
+    }
+
+    /// `FILE:LINE`, where the event was read from.
+    pub fn source(&self) -> String {
+        format!("{}:{}", self.source_file, self.source_line)
+    }
+}
+
+/// `{"event_id", "timestamp", "event_type", "actor", "source"}`, as in `report.json`.
+impl Serialize for CitedEvent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("CitedEvent", 5)?;
+        m.serialize_field("event_id", &self.event_id)?;
+        m.serialize_field("timestamp", &self.timestamp())?;
+        m.serialize_field("event_type", &*self.event_type)?;
+        m.serialize_field("actor", &self.actor.as_deref())?;
+        m.serialize_field(
+            "source",
+            &format_args!("{}:{}", self.source_file, self.source_line),
+        )?;
+        m.end()
+    }
 }
 
 /// The whole report. `report.json` is [`write_json`]'s rendering of it: serialising it with serde
@@ -197,6 +233,10 @@ pub struct Report {
     /// always holds every finding and every cited event).
     #[serde(skip)]
     pub max_listed: Option<usize>,
+    /// [`Report::listed_appendix`] as positions in `appendix`, worked out once for the HTML and
+    /// the Markdown, which are written side by side.
+    #[serde(skip)]
+    pub listed_appendix: OnceLock<Vec<usize>>,
 }
 
 impl Report {
@@ -230,20 +270,21 @@ impl Report {
         if self.max_listed.is_none() {
             return (self.appendix.iter().collect(), 0);
         }
-        // foldhash: every one of the half a million cited events of a large week is looked up.
-        let mut cited: PlHashSet<&str> = PlHashSet::default();
-        for (analysis, _, _) in SECTIONS {
-            for f in self.listed(analysis).0 {
-                cited.extend(f.event_ids.iter().map(String::as_str));
+        let positions = self.listed_appendix.get_or_init(|| {
+            // foldhash: every one of the half a million cited events of a large week is looked
+            // up.
+            let mut cited: PlHashSet<&str> = PlHashSet::default();
+            for (analysis, _, _) in SECTIONS {
+                for f in self.listed(analysis).0 {
+                    cited.extend(f.event_ids.iter().map(String::as_str));
+                }
             }
-        }
-        let listed: Vec<&CitedEvent> = self
-            .appendix
-            .iter()
-            .filter(|e| cited.contains(e.event_id.as_str()))
-            .collect();
-        let left_out = self.appendix.len() - listed.len();
-        (listed, left_out)
+            (0..self.appendix.len())
+                .filter(|&k| cited.contains(self.appendix[k].event_id.as_str()))
+                .collect()
+        });
+        let listed: Vec<&CitedEvent> = positions.iter().map(|&k| &self.appendix[k]).collect();
+        (listed, self.appendix.len() - positions.len())
     }
 }
 
@@ -395,6 +436,7 @@ pub fn build(store: &Store, req: &ReportRequest<'_>) -> Result<Report> {
             .map(|(a, e)| (a.to_owned(), e))
             .collect(),
         max_listed: req.max_listed,
+        listed_appendix: OnceLock::new(),
     })
 }
 
@@ -535,11 +577,11 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let lookup = |range: (i64, i64), wanted: Vec<&str>| {
+    let lookup = |range: (i64, i64), wanted: Column| {
         analyses::events_matching(
             store,
             Some(range),
-            Column::new(cols::EVENT_ID.into(), wanted),
+            wanted,
             &[
                 cols::EVENT_ID,
                 cols::TIMESTAMP_NS,
@@ -550,9 +592,28 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
             ],
         )
     };
-    let mut df = lookup(period, ids.iter().copied().collect())?;
-    let mut missing = ids;
-    remove_found(&mut missing, &df)?;
+    let wanted = Column::new(
+        cols::EVENT_ID.into(),
+        ids.into_iter().collect::<Vec<&str>>(),
+    );
+    let mut df = lookup(period, wanted.clone())?;
+    // What the period did not hold, by an anti-join on polars' pool: taking half a million found
+    // ids out of a set one by one took a quarter of a second on one thread.
+    let mut missing: PlHashSet<String> = DataFrame::new(wanted.len(), vec![wanted])?
+        .lazy()
+        .join(
+            df.clone().lazy().select([col(cols::EVENT_ID)]),
+            [col(cols::EVENT_ID)],
+            [col(cols::EVENT_ID)],
+            JoinArgs::new(JoinType::Anti),
+        )
+        .collect()?
+        .column(cols::EVENT_ID)?
+        .str()?
+        .iter()
+        .flatten()
+        .map(str::to_owned)
+        .collect();
     // The rest lie before the period (baselines, access windows or shared-address stretches
     // opened earlier) or after it (a coverage gap cites the first event after its end), almost
     // always close to it: search outward from the period in spans doubling from one day,
@@ -566,7 +627,8 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
         let later = (after, after.saturating_add(span));
         for (range, any) in [(earlier, before > first), (later, after <= last)] {
             if any && !missing.is_empty() {
-                let found = lookup(range, missing.iter().copied().collect())?;
+                let keys: Vec<&str> = missing.iter().map(String::as_str).collect();
+                let found = lookup(range, Column::new(cols::EVENT_ID.into(), keys))?;
                 remove_found(&mut missing, &found)?;
                 df.vstack_mut_owned(found)?;
             }
@@ -578,16 +640,25 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
         SortMultipleOptions::default(),
     )?;
     // Columns as plain vectors (iterated once: `get(i)` would locate the row's chunk, of the many
-    // the streaming scans return, for every row), then the rows formatted side by side: half a
-    // million timestamps and strings for a week of a large store.
+    // the streaming scans return, for every row). Labels, actors and files are numbered
+    // ([`number_strings`]) and each shared by all its events.
     let id = strs(&df, cols::EVENT_ID)?;
     let ts = opt_i64s(&df, cols::TIMESTAMP_NS)?;
-    let label = strs(&df, cols::EVENT_LABEL)?;
-    let actor = strs(&df, cols::ACTOR_NAME)?;
-    let file = strs(&df, cols::SOURCE_FILE)?;
+    let shared = |name: &str| -> Result<(Vec<Arc<str>>, Vec<u32>)> {
+        let (names, rows) = number_strings(df.column(name)?.str()?)
+            .ok_or_else(|| Error::store(store.root(), "more than 4 billion distinct values"))?;
+        Ok((names.into_iter().map(Arc::from).collect(), rows))
+    };
+    let of =
+        |(names, rows): &(Vec<Arc<str>>, Vec<u32>), i: usize| names.get(rows[i] as usize).cloned();
+    let (label, actor, file) = (
+        shared(cols::EVENT_LABEL)?,
+        shared(cols::ACTOR_NAME)?,
+        shared(cols::SOURCE_FILE)?,
+    );
+    let empty: Arc<str> = Arc::from("");
     let line: Vec<Option<u64>> = df.column(cols::SOURCE_LINE)?.u64()?.iter().collect();
     Ok((0..df.height())
-        .into_par_iter()
         .filter_map(|i| {
             let event_id = id[i]?;
             // Sorted by time and id, so an event found twice is on adjacent rows.
@@ -596,21 +667,18 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
             }
             Some(CitedEvent {
                 event_id: event_id.to_owned(),
-                timestamp: ts[i].map(format_timestamp).unwrap_or_default(),
-                event_type: label[i].unwrap_or_default().to_owned(),
-                actor: actor[i].map(str::to_owned),
-                source: format!(
-                    "{}:{}",
-                    file[i].unwrap_or_default(),
-                    line[i].unwrap_or_default()
-                ),
+                timestamp_ns: ts[i],
+                event_type: of(&label, i).unwrap_or_else(|| empty.clone()),
+                actor: of(&actor, i),
+                source_file: of(&file, i).unwrap_or_else(|| empty.clone()),
+                source_line: line[i].unwrap_or_default(),
             })
         })
         .collect())
 }
 
 /// Take the event ids of `found` out of `missing`.
-fn remove_found(missing: &mut PlHashSet<&str>, found: &DataFrame) -> Result<()> {
+fn remove_found(missing: &mut PlHashSet<String>, found: &DataFrame) -> Result<()> {
     for id in found.column(cols::EVENT_ID)?.str()?.iter().flatten() {
         missing.remove(id);
     }
