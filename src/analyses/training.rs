@@ -438,7 +438,7 @@ fn family(e: &EventType) -> (&'static str, bool) {
 ///
 /// The rows are sorted (on both cores) by actor, family, direction and time, so each group's
 /// times are contiguous and sorted, and one merge-like pass per actor and family answers every
-/// row. A map of groups built row by row on one thread was a fifth of this analysis on a large
+/// row. A map of groups built row by row on one thread was a tenth of this analysis on a large
 /// store, at its end, while the other core was idle.
 fn could_pair<A: Ord + Copy + Send + Sync, F: Ord + Copy + Send + Sync>(
     rows: &[(A, F, bool)],
