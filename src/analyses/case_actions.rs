@@ -8,8 +8,8 @@ subject changed, file event added / removed, archived) and forensic searches
 ([`Tag::ForensicSearch`]). Analysts are the configured `analysts`, or, when that list is empty,
 every actor with a case action or a forensic search. Weeks are whole: a week partly inside the
 period is counted whole (up to the period end), so reports over `--week` and over a longer period
-agree on it. The run returns these counts as a table too (the weekly report's), and
-[`weekly_counts`] computes the table alone.
+agree on it. The run returns these counts as a table too: the weekly report's, and the one
+`Weekly::frame` describes.
 
 Findings:
 - **info**, one per analyst and week in the period: the week's counts ("bob@x, 2026-W16:
@@ -101,14 +101,6 @@ impl Analysis for AnalystCaseActions {
             table: Some(weekly.frame()?),
         })
     }
-}
-
-/// The per-analyst, per-ISO-week counts for the period's weeks, as a frame with the columns
-/// `analyst`, `week` (`2026-W16`), one per case-action type (catalog order; the label without
-/// its `Case ` prefix, snake_case: `created`, `assignee_changed`, ...), [`SEARCHES`] and `total`:
-/// the table the analysis returns with its findings, which it builds from the same counts.
-pub fn weekly_counts(ctx: &Context<'_>) -> Result<DataFrame> {
-    Weekly::count(ctx)?.frame()
 }
 
 /// What is counted: the catalog's case-action types in catalog order, then forensic searches.
@@ -492,7 +484,10 @@ impl Weekly {
         Ok(df)
     }
 
-    /// The period's rows as a frame (see [`weekly_counts`]).
+    /// The per-analyst, per-ISO-week counts for the period's weeks, as a frame with the columns
+    /// `analyst`, `week` (`2026-W16`), one per case-action type (catalog order; the label without
+    /// its `Case ` prefix, snake_case: `created`, `assignee_changed`, ...), [`SEARCHES`] and
+    /// `total`: the table the analysis returns with its findings, built from the same counts.
     fn frame(&self) -> Result<DataFrame> {
         let rows: Vec<(&(String, NaiveDate), &WeekRow)> =
             self.rows.iter().filter(|(_, r)| r.in_period).collect();

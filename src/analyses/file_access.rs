@@ -13,9 +13,8 @@ much, from the events the catalog tags `file_access`.
   number or numeric text) of downloads and ZIPs, plus each restore's size once (the largest its
   events record). Failed downloads and purges move no data to anyone and are not counted.
 
-The run returns these per-actor totals as a table too (the weekly report's file-access table), and
-[`totals_frame`] computes the table alone; the findings below are computed from the very same
-totals.
+The run returns these per-actor totals as a table too (the weekly report's file-access table,
+described at `frame`); the findings below are computed from the very same totals.
 
 # Findings and severity
 - **info**, one per actor: counts per event type, restores and bytes. Ordinary work, listed so the
@@ -351,14 +350,7 @@ fn totals(a: &Accesses<'_>) -> Vec<ActorTotals> {
 
 /// Per-actor file access in the context's period, as a table with the columns `actor`,
 /// `downloads`, `zips`, `restores`, `other`, `events` and `bytes` (see the module documentation
-/// for what each counts), most events first: the table the analysis returns with its findings,
-/// which it builds from the same totals.
-pub fn totals_frame(ctx: &Context<'_>) -> Result<DataFrame> {
-    let df = load(ctx)?;
-    let a = Accesses::new(&df)?;
-    frame(&totals(&a))
-}
-
+/// for what each counts), most events first: the table the analysis returns with its findings.
 fn frame(totals: &[ActorTotals]) -> Result<DataFrame> {
     let n = |f: fn(&ActorTotals) -> u64| totals.iter().map(f).collect::<Vec<u64>>();
     let columns = vec![

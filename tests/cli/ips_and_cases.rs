@@ -562,13 +562,10 @@ fn weekly_counts_equal_an_independent_count() {
     let expected = expected_counts(&rows);
     let opened = auditlens::store::Store::open(&store).unwrap();
     let config = auditlens::config::Config::default();
-    let ctx = auditlens::analyses::Context {
-        store: &opened,
-        config: &config,
-        from_ns: None,
-        to_ns: None,
-    };
-    let df = auditlens::analyses::case_actions::weekly_counts(&ctx).unwrap();
+    // The table the run returns beside the findings (the one the weekly report shows).
+    let only = auditlens::analyses::select(&["analyst-case-actions".to_owned()]).unwrap();
+    let run = auditlens::analyses::run_period(&opened, &config, None, None, &only);
+    let df = &run.tables["analyst-case-actions"];
     assert_eq!(df.height(), expected.len(), "{df}");
     let analyst = df.column("analyst").unwrap().str().unwrap();
     let week = df.column("week").unwrap().str().unwrap();

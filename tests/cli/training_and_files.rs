@@ -462,18 +462,15 @@ const TOTALS: &str = r#"
 "#;
 
 #[test]
-fn file_access_totals_frame_matches_the_findings() {
+fn file_access_table_matches_the_findings() {
     let (_d, store_dir, _) = store_with(&[rows(BACKGROUND), rows(TOTALS)].concat());
     let store = auditlens::store::Store::open(&store_dir).unwrap();
     let config = auditlens::config::Config::default();
     let (from, to) = auditlens::filter::parse_iso_week("2026-W16").unwrap();
-    let ctx = auditlens::analyses::Context {
-        store: &store,
-        config: &config,
-        from_ns: Some(from),
-        to_ns: Some(to),
-    };
-    let df = auditlens::analyses::file_access::totals_frame(&ctx).unwrap();
+    // The table the run returns beside the findings (the one the weekly report shows).
+    let only = auditlens::analyses::select(&["file-access".to_owned()]).unwrap();
+    let run = auditlens::analyses::run_period(&store, &config, Some(from), Some(to), &only);
+    let df = &run.tables["file-access"];
     let names: Vec<&str> = df.get_column_names().iter().map(|c| c.as_str()).collect();
     assert_eq!(
         names,
