@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::Datelike;
 
-use super::common::{evidence, label_counts, plural, strs};
+use super::common::{evidence, label_counts, plural};
 use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::error::Result;
 use crate::model::ActorType;
@@ -41,13 +41,13 @@ impl Analysis for AfterHoursAdmin {
             ],
             Some(0),
         )?;
-        let ids = strs(&df, cols::EVENT_ID)?;
-        let types = strs(&df, cols::EVENT_TYPE)?;
-        let labels = strs(&df, cols::EVENT_LABEL)?;
-        let actors = strs(&df, cols::ACTOR_NAME)?;
-        let actor_types = strs(&df, cols::ACTOR_TYPE)?;
-        let ips = strs(&df, cols::CLIENT_IP)?;
-        let ts = super::common::i64s(&df, cols::TIMESTAMP_NS)?;
+        let ids = df.strs(cols::EVENT_ID)?;
+        let types = df.strs(cols::EVENT_TYPE)?;
+        let labels = df.strs(cols::EVENT_LABEL)?;
+        let actors = df.strs(cols::ACTOR_NAME)?;
+        let actor_types = df.strs(cols::ACTOR_TYPE)?;
+        let ips = df.strs(cols::CLIENT_IP)?;
+        let ts = df.i64s(cols::TIMESTAMP_NS)?;
         let catalog = Catalog::get();
         let cfg = ctx.config;
         // (actor, local date) -> row indexes

@@ -45,7 +45,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::common::{evidence, i64s, plural, strs, subject};
-use super::{Analysis, Context, Finding, MAX_EVIDENCE, Output, Select, Severity};
+use super::{Analysis, Context, Finding, MAX_EVIDENCE, Ordered, Output, Select, Severity};
 use crate::error::Result;
 use crate::filter::iso_week_label;
 use crate::model::catalog::{Catalog, Tag};
@@ -82,7 +82,7 @@ impl Analysis for AnalystCaseActions {
     fn run(&self, ctx: &Context<'_>) -> Result<Output> {
         let mut weekly = Weekly::count(ctx)?;
         let evidence = weekly.read_evidence(ctx)?;
-        let ids = strs(&evidence, cols::EVENT_ID)?;
+        let ids = evidence.strs(cols::EVENT_ID)?;
         let mut out: Vec<Finding> = weekly
             .rows
             .iter()
@@ -296,12 +296,12 @@ impl CaseEvents {
             ],
             lookback_ns,
         )?;
-        let ids = strs(&df, cols::EVENT_ID)?;
-        let actors = strs(&df, cols::ACTOR_NAME)?;
-        let aff_id = strs(&df, cols::AFFECTED_USER_ID)?;
-        let aff_name = strs(&df, cols::AFFECTED_USER_NAME)?;
-        let details = strs(&df, cols::DETAILS)?;
-        let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+        let ids = df.strs(cols::EVENT_ID)?;
+        let actors = df.strs(cols::ACTOR_NAME)?;
+        let aff_id = df.strs(cols::AFFECTED_USER_ID)?;
+        let aff_name = df.strs(cols::AFFECTED_USER_NAME)?;
+        let details = df.strs(cols::DETAILS)?;
+        let ts = df.i64s(cols::TIMESTAMP_NS)?;
         Ok(CaseEvents(
             (0..df.height())
                 .filter_map(|i| {
@@ -431,7 +431,7 @@ impl Weekly {
     /// first week), exports and deletions first: each row of the period gets the rows of its
     /// evidence in the frame returned. The ids stay in the frame until the findings copy them:
     /// copying each into a string of its own here cost as much again, one cache miss per id.
-    fn read_evidence(&mut self, ctx: &Context<'_>) -> Result<DataFrame> {
+    fn read_evidence(&mut self, ctx: &Context<'_>) -> Result<Ordered> {
         let types = self.kinds.types();
         let lookback = ctx
             .from_ns
@@ -445,10 +445,10 @@ impl Weekly {
         // event of the period, and an owned key per event was most of its time).
         let mut lists: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
         {
-            let ids = strs(&df, cols::EVENT_ID)?;
-            let etypes = strs(&df, cols::EVENT_TYPE)?;
-            let actors = strs(&df, cols::ACTOR_NAME)?;
-            let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+            let ids = df.strs(cols::EVENT_ID)?;
+            let etypes = df.strs(cols::EVENT_TYPE)?;
+            let actors = df.strs(cols::ACTOR_NAME)?;
+            let ts = df.i64s(cols::TIMESTAMP_NS)?;
             let wanted: PlHashMap<(&str, NaiveDate), usize> = self
                 .rows
                 .iter()

@@ -35,8 +35,8 @@ use chrono::Datelike;
 use polars::prelude::*;
 use serde_json::Value;
 
-use super::common::{detail_fields, evidence, i64s, most_common, plural, strs, subject};
-use super::{Analysis, Context, Finding, Output, Select, Severity};
+use super::common::{detail_fields, evidence, most_common, plural, subject};
+use super::{Analysis, Context, Finding, Ordered, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::ActorType;
@@ -109,7 +109,7 @@ fn kind(api_name: &str) -> Kind {
 }
 
 /// The period's file-access events, in time order.
-fn load(ctx: &Context<'_>) -> Result<DataFrame> {
+fn load(ctx: &Context<'_>) -> Result<Ordered> {
     ctx.events(
         Select::Tagged(Tag::FileAccess),
         &[
@@ -154,9 +154,9 @@ struct Accesses<'a> {
 }
 
 impl<'a> Accesses<'a> {
-    fn new(df: &'a DataFrame) -> Result<Self> {
-        let types = strs(df, cols::EVENT_TYPE)?;
-        let details = strs(df, cols::DETAILS)?;
+    fn new(df: &'a Ordered) -> Result<Self> {
+        let types = df.strs(cols::EVENT_TYPE)?;
+        let details = df.strs(cols::DETAILS)?;
         let kinds: Vec<Kind> = types.iter().map(|t| kind(t.unwrap_or_default())).collect();
         let sizes = kinds
             .iter()
@@ -169,17 +169,18 @@ impl<'a> Accesses<'a> {
             })
             .collect();
         let mut a = Accesses {
-            ids: strs(df, cols::EVENT_ID)?,
-            ts: i64s(df, cols::TIMESTAMP_NS)?,
-            labels: strs(df, cols::EVENT_LABEL)?,
-            actors: strs(df, cols::ACTOR_NAME)?
+            ids: df.strs(cols::EVENT_ID)?,
+            ts: df.i64s(cols::TIMESTAMP_NS)?,
+            labels: df.strs(cols::EVENT_LABEL)?,
+            actors: df
+                .strs(cols::ACTOR_NAME)?
                 .into_iter()
                 .map(|a| a.filter(|s| !s.is_empty()).unwrap_or(NO_ACTOR))
                 .collect(),
-            actor_types: strs(df, cols::ACTOR_TYPE)?,
-            ips: strs(df, cols::CLIENT_IP)?,
-            affected: strs(df, cols::AFFECTED_USER_NAME)?,
-            aff_ids: strs(df, cols::AFFECTED_USER_ID)?,
+            actor_types: df.strs(cols::ACTOR_TYPE)?,
+            ips: df.strs(cols::CLIENT_IP)?,
+            affected: df.strs(cols::AFFECTED_USER_NAME)?,
+            aff_ids: df.strs(cols::AFFECTED_USER_ID)?,
             types,
             details,
             kinds,

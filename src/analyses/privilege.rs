@@ -50,10 +50,9 @@ actors and actors of unknown type are not users, so the rule does not apply to t
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
-use polars::prelude::DataFrame;
 
-use super::common::{duration, evidence, i64s, label_counts, plural, strs, subject_parts};
-use super::{Analysis, Context, Finding, Output, Select, Severity};
+use super::common::{duration, evidence, label_counts, plural, subject_parts};
+use super::{Analysis, Context, Finding, Ordered, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::catalog::{Catalog, EventType, Tag};
@@ -323,17 +322,17 @@ impl Analysis for PrivilegeChanges {
 
 /// The privilege changes of a frame, in its (time) order; rows of types the catalog does not know
 /// cannot occur (the frame was selected by catalog tag) and are skipped.
-fn read_changes(df: &DataFrame) -> Result<Vec<Change<'_>>> {
-    let ids = strs(df, cols::EVENT_ID)?;
-    let types = strs(df, cols::EVENT_TYPE)?;
-    let actor_names = strs(df, cols::ACTOR_NAME)?;
-    let actor_ids = strs(df, cols::ACTOR_ID)?;
-    let actor_types = strs(df, cols::ACTOR_TYPE)?;
-    let ips = strs(df, cols::CLIENT_IP)?;
-    let user_names = strs(df, cols::AFFECTED_USER_NAME)?;
-    let user_ids = strs(df, cols::AFFECTED_USER_ID)?;
-    let details = strs(df, cols::DETAILS)?;
-    let ts = i64s(df, cols::TIMESTAMP_NS)?;
+fn read_changes(df: &Ordered) -> Result<Vec<Change<'_>>> {
+    let ids = df.strs(cols::EVENT_ID)?;
+    let types = df.strs(cols::EVENT_TYPE)?;
+    let actor_names = df.strs(cols::ACTOR_NAME)?;
+    let actor_ids = df.strs(cols::ACTOR_ID)?;
+    let actor_types = df.strs(cols::ACTOR_TYPE)?;
+    let ips = df.strs(cols::CLIENT_IP)?;
+    let user_names = df.strs(cols::AFFECTED_USER_NAME)?;
+    let user_ids = df.strs(cols::AFFECTED_USER_ID)?;
+    let details = df.strs(cols::DETAILS)?;
+    let ts = df.i64s(cols::TIMESTAMP_NS)?;
     let catalog = Catalog::get();
     Ok((0..df.height())
         .filter_map(|i| {
@@ -441,9 +440,9 @@ fn admin_history(ctx: &Context<'_>) -> Result<AdminHistory> {
         &[cols::ACTOR_NAME, cols::ACTOR_ID],
         None,
     )?;
-    let names = strs(&df, cols::ACTOR_NAME)?;
-    let ids = strs(&df, cols::ACTOR_ID)?;
-    let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+    let names = df.strs(cols::ACTOR_NAME)?;
+    let ids = df.strs(cols::ACTOR_ID)?;
+    let ts = df.i64s(cols::TIMESTAMP_NS)?;
     let mut h = AdminHistory::default();
     for i in 0..df.height() {
         if let Some(key) = names[i]

@@ -29,8 +29,8 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use super::common::{evidence, i64s, label_counts, plural, strs};
-use super::{Analysis, Context, Finding, Output, Select, Severity};
+use super::common::{evidence, label_counts, plural};
+use super::{Analysis, Context, Finding, Ordered, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
 use crate::filter::list_lit;
@@ -152,9 +152,9 @@ impl Switches {
             &[cols::EVENT_TYPE, cols::ACTOR_NAME],
             None,
         )?;
-        let types = strs(&df, cols::EVENT_TYPE)?;
-        let actors = strs(&df, cols::ACTOR_NAME)?;
-        let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+        let types = df.strs(cols::EVENT_TYPE)?;
+        let actors = df.strs(cols::ACTOR_NAME)?;
+        let ts = df.i64s(cols::TIMESTAMP_NS)?;
         let mut sw = Switches {
             list: Vec::new(),
             actors: Vec::new(),
@@ -418,10 +418,10 @@ struct Created<'a> {
 }
 
 impl<'a> Created<'a> {
-    fn read(df: &'a DataFrame) -> Result<Self> {
+    fn read(df: &'a Ordered) -> Result<Self> {
         Ok(Created {
-            names: strs(df, cols::AFFECTED_USER_NAME)?,
-            ids: strs(df, cols::AFFECTED_USER_ID)?,
+            names: df.strs(cols::AFFECTED_USER_NAME)?,
+            ids: df.strs(cols::AFFECTED_USER_ID)?,
         })
     }
 
@@ -436,7 +436,7 @@ impl<'a> Created<'a> {
     /// Everything the accounts of `rows` did, from the first creation's follow window on (`None`
     /// when there is nothing to look for). Matches exact and lowercased names in the scan; the
     /// caller compares case-insensitively.
-    fn later_actions(&self, ctx: &Context<'_>, rows: &[usize]) -> Result<Option<DataFrame>> {
+    fn later_actions(&self, ctx: &Context<'_>, rows: &[usize]) -> Result<Option<Ordered>> {
         let mut names: Vec<String> = Vec::new();
         let mut ids: Vec<String> = Vec::new();
         for &c in rows {
@@ -482,15 +482,15 @@ struct Rows<'a> {
 }
 
 impl<'a> Rows<'a> {
-    fn read(df: &'a DataFrame) -> Result<Self> {
+    fn read(df: &'a Ordered) -> Result<Self> {
         Ok(Rows {
-            event_ids: strs(df, cols::EVENT_ID)?,
-            types: strs(df, cols::EVENT_TYPE)?,
-            labels: strs(df, cols::EVENT_LABEL)?,
-            actor_names: strs(df, cols::ACTOR_NAME)?,
-            actor_ids: strs(df, cols::ACTOR_ID)?,
-            ips: strs(df, cols::CLIENT_IP)?,
-            ts: i64s(df, cols::TIMESTAMP_NS)?,
+            event_ids: df.strs(cols::EVENT_ID)?,
+            types: df.strs(cols::EVENT_TYPE)?,
+            labels: df.strs(cols::EVENT_LABEL)?,
+            actor_names: df.strs(cols::ACTOR_NAME)?,
+            actor_ids: df.strs(cols::ACTOR_ID)?,
+            ips: df.strs(cols::CLIENT_IP)?,
+            ts: df.i64s(cols::TIMESTAMP_NS)?,
         })
     }
 

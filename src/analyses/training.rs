@@ -88,8 +88,11 @@ impl Analysis for TrainingNeeds {
             .collect();
         // All history (no lookback limit): pairing is a chain, and starting it mid-way could pair
         // differently than a run over a longer period would.
-        let df = ctx.events(
+        // In the order read: the candidates are put in time order below, and a frame sorted
+        // by time here would be a second copy of every column at the analysis' peak.
+        let df = ctx.events_as_read(
             Select::Types(&reversible),
+            None,
             &[
                 cols::EVENT_ID,
                 cols::EVENT_TYPE,

@@ -501,10 +501,10 @@ impl Privileged {
             ],
             Some(0),
         )?;
-        let ids = strs(&df, cols::EVENT_ID)?;
-        let actors = strs(&df, cols::ACTOR_NAME)?;
-        let ips = strs(&df, cols::CLIENT_IP)?;
-        let ts = i64s(&df, cols::TIMESTAMP_NS)?;
+        let ids = df.strs(cols::EVENT_ID)?;
+        let actors = df.strs(cols::ACTOR_NAME)?;
+        let ips = df.strs(cols::CLIENT_IP)?;
+        let ts = df.i64s(cols::TIMESTAMP_NS)?;
         let citable: Vec<usize> = (0..df.height())
             .filter(|&i| {
                 let (Some(actor), Some(ip), Some(_)) = (actors[i], ips[i], ids[i]) else {
@@ -519,10 +519,10 @@ impl Privileged {
             })
             .collect();
         let details = Details::read(ctx, citable.iter().filter_map(|&i| ids[i]))?;
-        let types = strs(&df, cols::EVENT_TYPE)?;
-        let labels = strs(&df, cols::EVENT_LABEL)?;
-        let aff_id = strs(&df, cols::AFFECTED_USER_ID)?;
-        let aff_name = strs(&df, cols::AFFECTED_USER_NAME)?;
+        let types = df.strs(cols::EVENT_TYPE)?;
+        let labels = df.strs(cols::EVENT_LABEL)?;
+        let aff_id = df.strs(cols::AFFECTED_USER_ID)?;
+        let aff_name = df.strs(cols::AFFECTED_USER_NAME)?;
         let mut map: HashMap<String, HashMap<String, Vec<PrivilegedEvent>>> = HashMap::new();
         for i in citable {
             let (Some(actor), Some(ip), Some(id)) = (actors[i], ips[i], ids[i]) else {
@@ -577,8 +577,8 @@ impl Details {
             &[cols::EVENT_ID, cols::DETAILS],
             Some(0),
         )?;
-        let found = strs(&df, cols::EVENT_ID)?;
-        let details = strs(&df, cols::DETAILS)?;
+        let found = df.strs(cols::EVENT_ID)?;
+        let details = df.strs(cols::DETAILS)?;
         Ok(Details(
             found
                 .into_iter()
