@@ -148,10 +148,11 @@ impl Analysis for UnusualIps {
         );
         drafts.extend(shared_drafts);
         let id_frame = evidence_frame(ctx, &drafts)?;
-        let ids = EventIds::read(&id_frame)?;
+        let ids = EventIds::read(&id_frame)?.resolve(&table, &drafts);
         let findings: Vec<Finding> = drafts
             .into_par_iter()
-            .map(|d| d.finish(&table, &ids))
+            .zip(ids)
+            .map(|(d, ids)| d.finish(&ids))
             .collect();
         Ok(findings.into())
     }
@@ -662,12 +663,17 @@ struct Draft<'a> {
 }
 
 impl Draft<'_> {
-    fn finish(mut self, t: &Table<'_>, ids: &EventIds<'_>) -> Finding {
+    /// The finding with its evidence: `found` holds the id of each [`Evidence::At`], by position.
+    fn finish(mut self, found: &[Option<&str>]) -> Finding {
         let mut seen = HashSet::new();
-        let resolved = self.evidence.iter().filter_map(|e| match e {
-            Evidence::Id(id) => Some(id.as_str()),
-            Evidence::At(a, ip, ns) => ids.get(t.actors[*a], ip, *ns),
-        });
+        let resolved = self
+            .evidence
+            .iter()
+            .zip(found)
+            .filter_map(|(e, found)| match e {
+                Evidence::Id(id) => Some(id.as_str()),
+                Evidence::At(..) => *found,
+            });
         self.finding.event_ids = evidence(resolved.filter(|id| seen.insert(*id)));
         self.finding
     }
@@ -704,23 +710,13 @@ fn evidence_frame(ctx: &Context<'_>, drafts: &[Draft<'_>]) -> Result<DataFrame> 
     )
 }
 
-/// Event ids by instant, actor and address, read from [`evidence_frame`]: sorted by instant, with
-/// a map from each instant to its first event. A binary search per lookup missed the cache at
-/// every step (1.3 s for the 460,000 lookups of the 5M store); a map keyed by the three strings
-/// took 90 MB.
-struct EventIds<'d> {
-    /// Instant, actor, address and id, sorted.
-    events: Vec<(i64, &'d str, &'d str, &'d str)>,
-    first: PlHashMap<i64, usize>,
-}
+/// Event ids by instant, actor and address, read from [`evidence_frame`], sorted.
+struct EventIds<'d>(Vec<(i64, &'d str, &'d str, &'d str)>);
 
 impl<'d> EventIds<'d> {
     fn read(df: &'d DataFrame) -> Result<EventIds<'d>> {
         if df.height() == 0 {
-            return Ok(EventIds {
-                events: Vec::new(),
-                first: PlHashMap::default(),
-            });
+            return Ok(EventIds(Vec::new()));
         }
         let ids = strs(df, cols::EVENT_ID)?;
         let ts = i64s(df, cols::TIMESTAMP_NS)?;
@@ -730,22 +726,51 @@ impl<'d> EventIds<'d> {
             .filter_map(|i| Some((ts[i], actors[i]?, ips[i]?, ids[i]?)))
             .collect();
         events.par_sort_unstable();
-        let mut first = PlHashMap::with_capacity(events.len());
-        for (k, e) in events.iter().enumerate() {
-            first.entry(e.0).or_insert(k);
-        }
-        Ok(EventIds { events, first })
+        Ok(EventIds(events))
     }
 
-    /// Two events of one actor from one address at the same instant: the smaller id, so the
-    /// choice does not depend on file order.
-    fn get(&self, actor: &str, ip: &str, ns: i64) -> Option<&'d str> {
-        let &from = self.first.get(&ns)?;
-        self.events[from..]
+    /// The id of each draft's [`Evidence::At`], by draft and evidence position (`None` for an
+    /// [`Evidence::Id`], or an event not found). Two events of one actor from one address at the
+    /// same instant: the smaller id, so the choice does not depend on file order.
+    ///
+    /// The wanted events are put in instant order and found in one pass along the sorted events:
+    /// looking each up on its own (a map from instant to position, then the strings compared)
+    /// missed the cache at every step, a twentieth of a whole-store run.
+    fn resolve(&self, t: &Table<'_>, drafts: &[Draft<'_>]) -> Vec<Vec<Option<&'d str>>> {
+        let mut found: Vec<Vec<Option<&'d str>>> = drafts
             .iter()
-            .take_while(|e| e.0 == ns)
-            .find(|e| e.1 == actor && e.2 == ip)
-            .map(|e| e.3)
+            .map(|d| vec![None; d.evidence.len()])
+            .collect();
+        // (instant, actor, address, draft, position)
+        let mut wanted: Vec<(i64, usize, &str, usize, usize)> = drafts
+            .iter()
+            .enumerate()
+            .flat_map(|(d, draft)| {
+                draft
+                    .evidence
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(p, e)| match e {
+                        Evidence::At(a, ip, ns) => Some((*ns, *a, *ip, d, p)),
+                        Evidence::Id(_) => None,
+                    })
+            })
+            .collect();
+        wanted.par_sort_unstable_by_key(|w| w.0);
+        let events = &self.0;
+        let mut k = 0;
+        for (ns, a, ip, d, p) in wanted {
+            while events.get(k).is_some_and(|e| e.0 < ns) {
+                k += 1;
+            }
+            let actor = t.actors[a];
+            found[d][p] = events[k..]
+                .iter()
+                .take_while(|e| e.0 == ns)
+                .find(|e| e.1 == actor && e.2 == ip)
+                .map(|e| e.3);
+        }
+        found
     }
 }
 
