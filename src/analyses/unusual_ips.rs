@@ -735,7 +735,7 @@ impl<'d> EventIds<'d> {
     ///
     /// The wanted events are put in instant order and found in one pass along the sorted events:
     /// looking each up on its own (a map from instant to position, then the strings compared)
-    /// missed the cache at every step, a twentieth of a whole-store run.
+    /// missed the cache at every step: 5.5% of this analysis' CPU over a whole 5M store.
     fn resolve(&self, t: &Table<'_>, drafts: &[Draft<'_>]) -> Vec<Vec<Option<&'d str>>> {
         let mut found: Vec<Vec<Option<&'d str>>> = drafts
             .iter()
