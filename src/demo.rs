@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, Days, NaiveDate};
 
-use crate::analyses::{Severity, save_findings};
+use crate::analyses::Severity;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::filter::{iso_week_label, parse_iso_week};
@@ -181,9 +181,9 @@ pub fn run(dir: &Path) -> Result<Demo> {
             config_path.display()
         ),
         max_listed: Some(crate::report::DEFAULT_MAX_LISTED),
+        save_findings: true,
     };
     let report = build(&store, &req)?;
-    save_findings(&store, &report.findings)?;
     let report_dir = dir.join("report");
     let report_files = write_all(
         &report,

@@ -110,16 +110,11 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         config_path: args.config.as_deref(),
         command,
         max_listed: (args.max_listed > 0).then_some(args.max_listed),
+        // Like `analyze`, keep the findings next to the store for notebooks.
+        save_findings: true,
     };
     let report = build(&store, &req)?;
-    // Like `analyze`, keep the findings next to the store for notebooks (while the report is
-    // written: the two are independent).
-    let (saved, written) = rayon::join(
-        || crate::analyses::save_findings(&store, &report.findings),
-        || write_all(&report, &dir, &args.format),
-    );
-    saved?;
-    let written = written?;
+    let written = write_all(&report, &dir, &args.format)?;
     let mut out = super::stdout();
     use std::io::Write;
     for p in &written {

@@ -52,6 +52,10 @@ pub struct ReportRequest<'a> {
     /// Low and info findings listed per section of the HTML and Markdown reports (see
     /// [`Report::listed`]); `None`: all of them.
     pub max_listed: Option<usize>,
+    /// Also save the findings next to the store for notebooks
+    /// ([`analyses::save_findings`]), while the appendix is looked up (they are independent,
+    /// and the lookup leaves a core idle part of the time).
+    pub save_findings: bool,
 }
 
 /// Sections that are ledgers, listed in full whatever `--max-listed` says: the privilege-change
@@ -409,7 +413,18 @@ pub fn build(store: &Store, req: &ReportRequest<'_>) -> Result<Report> {
 
     let coverage = coverage(store, req, &current, &previous)?;
     let provenance = provenance(store, req)?;
-    let appendix = appendix(store, &run.findings, (req.from_ns, req.to_ns))?;
+    let (saved, appendix) = rayon::join(
+        || {
+            if req.save_findings {
+                analyses::save_findings(store, &run.findings).map(drop)
+            } else {
+                Ok(())
+            }
+        },
+        || appendix(store, &run.findings, (req.from_ns, req.to_ns)),
+    );
+    saved?;
+    let appendix = appendix?;
     let case_actions = tables::case_actions(&run)?;
     let file_access = tables::file_access(&run)?;
     Ok(Report {
