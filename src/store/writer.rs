@@ -27,6 +27,7 @@ use rayon::prelude::*;
 
 use super::Store;
 use super::manifest::{Part, QuarantinePart, sync_dir};
+use super::parquet::ParquetFile;
 use crate::error::{Error, Result};
 use crate::input::Quarantined;
 use crate::model::schema::{cols, event_schema};
@@ -62,7 +63,7 @@ pub fn quarantine_schema() -> Schema {
 }
 
 struct OpenPart {
-    writer: polars::io::parquet::write::BatchedWriter<File>,
+    writer: ParquetFile,
     file: File,
     tmp: PathBuf,
     dest: PathBuf,
@@ -153,16 +154,15 @@ fn type_time_order(df: &DataFrame) -> Result<Option<IdxCa>> {
     )))
 }
 
-fn writer_for(
-    path: &std::path::Path,
-    schema: &Schema,
-) -> Result<(polars::io::parquet::write::BatchedWriter<File>, File)> {
+fn writer_for(path: &std::path::Path, schema: &Schema) -> Result<(ParquetFile, File)> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
     let keep = file.try_clone().map_err(|e| Error::io(path, e))?;
-    let writer = ParquetWriter::new(file)
-        .with_compression(zstd())
-        .with_row_group_size(Some(ROW_GROUP_ROWS))
-        .batched(schema)?;
+    let writer = ParquetFile::new(
+        file,
+        schema,
+        zstd().into(),
+        &[cols::EVENT_ID, cols::DETAILS],
+    )?;
     Ok((writer, keep))
 }
 
@@ -358,7 +358,7 @@ impl<'a> FileWriter<'a> {
             .quarantine_part
             .as_mut()
             .expect("quarantine part is open");
-        part.writer.write_batch(&df)?;
+        part.writer.write(&df)?;
         part.rows += n as u64;
         Ok(())
     }
@@ -371,11 +371,11 @@ impl<'a> FileWriter<'a> {
             self.flush(d)?;
         }
         self.flush_quarantine()?;
-        let open = self.join_encoder()?;
+        let mut open = self.join_encoder()?;
         let mut parts = Vec::new();
         let mut dirs = Vec::new();
         // Footers and fsyncs of all parts at once: the disk merges the flushes.
-        open.par_iter().try_for_each(|(_, p)| close(p))?;
+        open.par_iter_mut().try_for_each(|(_, p)| close(p))?;
         for (date, p) in open {
             parts.push(Part {
                 path: p.rel.clone(),
@@ -391,8 +391,8 @@ impl<'a> FileWriter<'a> {
             fs::rename(&p.tmp, &p.dest).map_err(|e| Error::io(&p.dest, e))?;
         }
         let quarantine = match self.quarantine_part.take() {
-            Some(p) => {
-                close(&p)?;
+            Some(mut p) => {
+                close(&mut p)?;
                 fs::rename(&p.tmp, &p.dest).map_err(|e| Error::io(&p.dest, e))?;
                 dirs.push(p.dest.parent().map(PathBuf::from));
                 Some(QuarantinePart {
@@ -467,12 +467,12 @@ fn encode(open: &mut BTreeMap<String, OpenPart>, job: Job) -> Result<()> {
             "rows arrived before the day's part was opened",
         ));
     };
-    // The batched writer makes one row group of each chunk it is given, whatever the row
-    // group size says: hand it row-group-sized slices of the (single-chunk) columns.
+    // The writer makes one row group of each chunk it is given: hand it row-group-sized
+    // slices of the (single-chunk) columns.
     let mut offset = 0;
     while offset < df.height() {
         part.writer
-            .write_batch(&df.slice(offset as i64, ROW_GROUP_ROWS))?;
+            .write(&df.slice(offset as i64, ROW_GROUP_ROWS))?;
         offset += ROW_GROUP_ROWS;
     }
     part.rows += df.height() as u64;
@@ -481,7 +481,7 @@ fn encode(open: &mut BTreeMap<String, OpenPart>, job: Job) -> Result<()> {
     Ok(())
 }
 
-fn close(p: &OpenPart) -> Result<()> {
+fn close(p: &mut OpenPart) -> Result<()> {
     p.writer.finish()?;
     p.file.sync_all().map_err(|e| Error::io(&p.tmp, e))
 }
