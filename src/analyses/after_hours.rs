@@ -41,7 +41,7 @@ impl Analysis for AfterHoursAdmin {
             ],
             Some(0),
         )?;
-        let ids = df.strs(cols::EVENT_ID)?;
+        let ids = df.event_ids(ctx.store)?;
         let types = df.strs(cols::EVENT_TYPE)?;
         let labels = df.strs(cols::EVENT_LABEL)?;
         let actors = df.strs(cols::ACTOR_NAME)?;

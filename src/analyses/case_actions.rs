@@ -48,6 +48,7 @@ use super::common::{evidence, i64s, plural, strs, subject};
 use super::{Analysis, Context, Finding, MAX_EVIDENCE, Ordered, Output, Select, Severity};
 use crate::error::Result;
 use crate::filter::iso_week_label;
+use crate::model::EventId;
 use crate::model::catalog::{Catalog, Tag};
 use crate::model::schema::cols;
 use crate::time::{NANOS_PER_DAY, date_of, format_timestamp};
@@ -82,7 +83,7 @@ impl Analysis for AnalystCaseActions {
     fn run(&self, ctx: &Context<'_>) -> Result<Output> {
         let mut weekly = Weekly::count(ctx)?;
         let evidence = weekly.read_evidence(ctx)?;
-        let ids = evidence.strs(cols::EVENT_ID)?;
+        let ids = evidence.event_ids(ctx.store)?;
         let mut out: Vec<Finding> = weekly
             .rows
             .iter()
@@ -174,7 +175,7 @@ struct WeekRow {
 
 impl WeekRow {
     /// The evidence's event ids, given the evidence frame's id column.
-    fn ids(&self, ids: &[Option<&str>]) -> Vec<String> {
+    fn ids(&self, ids: &[Option<EventId>]) -> Vec<EventId> {
         evidence(
             self.evidence
                 .iter()
@@ -188,9 +189,9 @@ struct Deletion {
     actor: String,
     case: String,
     ns: i64,
-    id: String,
+    id: EventId,
     /// The case's creation: (event id, actor, instant).
-    created: Option<(String, String, i64)>,
+    created: Option<(EventId, String, i64)>,
 }
 
 impl Deletion {
@@ -218,12 +219,12 @@ impl Deletion {
                 actor: d.actor.clone(),
                 case: d.case.clone(),
                 ns: d.ns,
-                id: d.id.clone(),
+                id: d.id,
                 // The latest creation of that case number before the deletion.
                 created: creations
                     .get(d.case.as_str())
                     .and_then(|v| v.iter().rev().find(|c| c.ns <= d.ns))
-                    .map(|c| (c.id.clone(), c.actor.clone(), c.ns)),
+                    .map(|c| (c.id, c.actor.clone(), c.ns)),
             })
             .collect())
     }
@@ -265,8 +266,8 @@ impl Deletion {
                     ""
                 }
             ),
-            event_ids: std::iter::once(self.id.clone())
-                .chain(self.created.iter().map(|c| c.0.clone()))
+            event_ids: std::iter::once(self.id)
+                .chain(self.created.iter().map(|c| c.0))
                 .collect(),
         }
     }
@@ -274,7 +275,7 @@ impl Deletion {
 
 /// One case event with its case number.
 struct CaseEvent {
-    id: String,
+    id: EventId,
     actor: String,
     case: String,
     ns: i64,
@@ -296,7 +297,7 @@ impl CaseEvents {
             ],
             lookback_ns,
         )?;
-        let ids = df.strs(cols::EVENT_ID)?;
+        let ids = df.event_ids(ctx.store)?;
         let actors = df.strs(cols::ACTOR_NAME)?;
         let aff_id = df.strs(cols::AFFECTED_USER_ID)?;
         let aff_name = df.strs(cols::AFFECTED_USER_NAME)?;
@@ -306,7 +307,7 @@ impl CaseEvents {
             (0..df.height())
                 .filter_map(|i| {
                     Some(CaseEvent {
-                        id: ids[i]?.to_owned(),
+                        id: ids[i]?,
                         actor: actors[i].unwrap_or("(unknown actor)").to_owned(),
                         case: subject(event_type, aff_id[i], aff_name[i], details[i]),
                         ns: ts[i],
@@ -535,7 +536,7 @@ impl Weekly {
         analyst: &str,
         week: NaiveDate,
         r: &WeekRow,
-        ids: &[Option<&str>],
+        ids: &[Option<EventId>],
     ) -> Finding {
         let label = iso_week_label(week);
         Finding {
@@ -558,7 +559,7 @@ impl Weekly {
         ctx: &Context<'_>,
         references: &References<'_>,
         (analyst, week, r): (&str, NaiveDate, &WeekRow),
-        ids: &[Option<&str>],
+        ids: &[Option<EventId>],
     ) -> Option<Finding> {
         let cfg = &ctx.config.case_actions;
         if r.total < u64::from(cfg.min_weekly_actions) {

@@ -6,9 +6,10 @@ permanent. The figures come from [`crate::stats`], the code `auditlens stats` us
 
 use polars::prelude::*;
 
-use super::{Analysis, Context, Finding, Output, Severity};
+use super::{Analysis, Context, Finding, Output, Severity, common};
 use crate::error::Result;
 use crate::filter::Filter;
+use crate::model::EventId;
 use crate::model::schema::cols;
 use crate::stats::{Period, compute};
 use crate::time::{NANOS_PER_DAY, parse_timestamp};
@@ -84,8 +85,8 @@ impl Analysis for CoverageGaps {
 }
 
 /// The last event before `from` and the first at or after `to`.
-fn bounding_events(ctx: &Context<'_>, from: i64, to: i64) -> Result<Vec<String>> {
-    let one = |pred: Expr, desc: bool| -> Result<Option<String>> {
+fn bounding_events(ctx: &Context<'_>, from: i64, to: i64) -> Result<Vec<EventId>> {
+    let one = |pred: Expr, desc: bool| -> Result<Option<EventId>> {
         let df = ctx
             .store
             .scan(None)?
@@ -97,7 +98,10 @@ fn bounding_events(ctx: &Context<'_>, from: i64, to: i64) -> Result<Vec<String>>
             )
             .limit(1)
             .collect()?;
-        Ok(df.column(cols::EVENT_ID)?.str()?.get(0).map(str::to_owned))
+        Ok(common::event_ids(&df, ctx.store.root())?
+            .first()
+            .copied()
+            .flatten())
     };
     Ok([
         one(col(cols::TIMESTAMP_NS).lt(lit(from)), true)?,

@@ -39,9 +39,10 @@ use super::common::{detail_fields, evidence, most_common, plural, subject};
 use super::{Analysis, Context, Finding, Ordered, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
-use crate::model::ActorType;
 use crate::model::catalog::Tag;
 use crate::model::schema::cols;
+use crate::model::{ActorType, EventId};
+use crate::store::Store;
 use crate::time::format_timestamp;
 
 /// Detail fields that may carry a size in bytes, in order of preference.
@@ -65,7 +66,7 @@ impl Analysis for FileAccess {
 
     fn run(&self, ctx: &Context<'_>) -> Result<Output> {
         let df = load(ctx)?;
-        let a = Accesses::new(&df)?;
+        let a = Accesses::new(&df, ctx.store)?;
         let totals = totals(&a);
         let mut out = Vec::new();
         for t in &totals {
@@ -138,7 +139,7 @@ struct Restore {
 
 /// The loaded events as columns, with each event's kind and recorded size, and the restores.
 struct Accesses<'a> {
-    ids: Vec<Option<&'a str>>,
+    ids: Vec<Option<EventId>>,
     ts: Vec<i64>,
     labels: Vec<Option<&'a str>>,
     actors: Vec<&'a str>,
@@ -154,7 +155,7 @@ struct Accesses<'a> {
 }
 
 impl<'a> Accesses<'a> {
-    fn new(df: &'a Ordered) -> Result<Self> {
+    fn new(df: &'a Ordered, store: &Store) -> Result<Self> {
         let types = df.strs(cols::EVENT_TYPE)?;
         let details = df.strs(cols::DETAILS)?;
         let kinds: Vec<Kind> = types.iter().map(|t| kind(t.unwrap_or_default())).collect();
@@ -169,7 +170,7 @@ impl<'a> Accesses<'a> {
             })
             .collect();
         let mut a = Accesses {
-            ids: df.strs(cols::EVENT_ID)?,
+            ids: df.event_ids(store)?,
             ts: df.i64s(cols::TIMESTAMP_NS)?,
             labels: df.strs(cols::EVENT_LABEL)?,
             actors: df

@@ -32,6 +32,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::filter::closest;
+use crate::model::EventId;
 use crate::model::catalog::{Catalog, Tag};
 use crate::model::schema::cols;
 use crate::store::Store;
@@ -87,7 +88,7 @@ pub struct Finding {
     /// One readable sentence with the concrete values.
     pub summary: String,
     /// The evidence (at most [`MAX_EVIDENCE`] ids), for `auditlens show`.
-    pub event_ids: Vec<String>,
+    pub event_ids: Vec<EventId>,
 }
 
 /// The serialised form: exactly these keys, times as ISO-8601 UTC.
@@ -102,7 +103,8 @@ pub struct FindingRecord<'a> {
     pub last_seen: String,
     pub count: u64,
     pub summary: &'a str,
-    pub event_ids: &'a [String],
+    /// Serialised as their 32 hex digits.
+    pub event_ids: &'a [EventId],
 }
 
 impl Finding {
@@ -253,6 +255,12 @@ impl Ordered {
     /// A string column, in time order.
     pub fn strs(&self, name: &str) -> Result<Vec<Option<&str>>> {
         let read = common::strs(&self.df, name)?;
+        Ok(self.order.iter().map(|&i| read[i as usize]).collect())
+    }
+
+    /// The `event_id` column, parsed ([`common::event_ids`]), in time order.
+    pub fn event_ids(&self, store: &Store) -> Result<Vec<Option<EventId>>> {
+        let read = common::event_ids(&self.df, store.root())?;
         Ok(self.order.iter().map(|&i| read[i as usize]).collect())
     }
 
@@ -507,7 +515,8 @@ pub fn findings_frame(findings: &[Finding]) -> Result<DataFrame> {
     };
     let mut ids = ListStringChunkedBuilder::new("event_ids".into(), n, n * 4);
     for f in findings {
-        ids.append_values_iter(f.event_ids.iter().map(String::as_str));
+        let digits: Vec<_> = f.event_ids.iter().map(|id| id.hex_digits()).collect();
+        ids.append_values_iter(digits.iter().map(|d| d.as_str()));
     }
     let columns = vec![
         Column::new("analysis".into(), s(|f| f.analysis)),

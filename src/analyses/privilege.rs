@@ -56,15 +56,16 @@ use super::{Analysis, Context, Finding, Ordered, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::catalog::{Catalog, EventType, Tag};
-use crate::model::event::ActorType;
+use crate::model::event::{ActorType, EventId};
 use crate::model::schema::cols;
+use crate::store::Store;
 use crate::time::{date_of, format_timestamp};
 
 pub struct PrivilegeChanges;
 
 /// One privilege change, with what the rules need.
 struct Change<'a> {
-    id: &'a str,
+    id: EventId,
     ts: i64,
     kind: &'static EventType,
     actor_name: Option<&'a str>,
@@ -303,7 +304,7 @@ impl Analysis for PrivilegeChanges {
             ],
             None,
         )?;
-        let changes = read_changes(&df)?;
+        let changes = read_changes(&df, ctx.store)?;
         let admins = Administrators::new(ctx)?;
         let mut roles = AdminRoles::default();
         let mut out = Vec::new();
@@ -322,8 +323,8 @@ impl Analysis for PrivilegeChanges {
 
 /// The privilege changes of a frame, in its (time) order; rows of types the catalog does not know
 /// cannot occur (the frame was selected by catalog tag) and are skipped.
-fn read_changes(df: &Ordered) -> Result<Vec<Change<'_>>> {
-    let ids = df.strs(cols::EVENT_ID)?;
+fn read_changes<'a>(df: &'a Ordered, store: &Store) -> Result<Vec<Change<'a>>> {
+    let ids = df.event_ids(store)?;
     let types = df.strs(cols::EVENT_TYPE)?;
     let actor_names = df.strs(cols::ACTOR_NAME)?;
     let actor_ids = df.strs(cols::ACTOR_ID)?;
@@ -518,7 +519,7 @@ fn ledger_line(
         last_seen_ns: c.ts,
         count: 1,
         summary,
-        event_ids: vec![c.id.to_owned()],
+        event_ids: vec![c.id],
     }
 }
 
@@ -587,7 +588,7 @@ fn temporary_escalations(
             last_seen_ns: c.ts,
             count: 2,
             summary,
-            event_ids: vec![g.id.to_owned(), c.id.to_owned()],
+            event_ids: vec![g.id, c.id],
         });
     }
     out
@@ -708,7 +709,7 @@ mod tests {
     ) -> Change<'a> {
         let kind = Catalog::get().by_api_name(event_type).unwrap();
         Change {
-            id: "e",
+            id: EventId(0),
             ts: 0,
             kind,
             actor_name: Some(actor),

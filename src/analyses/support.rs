@@ -35,8 +35,9 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::filter::list_lit;
 use crate::model::catalog::{Catalog, Tag};
-use crate::model::event::ActorType;
+use crate::model::event::{ActorType, EventId};
 use crate::model::schema::cols;
+use crate::store::Store;
 use crate::time::format_timestamp;
 
 pub struct SupportUserActivity;
@@ -273,7 +274,7 @@ impl Analysis for SupportUserActivity {
                 &ctx.config.support.follow_created_users,
             )),
         )?;
-        let actions = Rows::read(&df)?;
+        let actions = Rows::read(&df, ctx.store)?;
         let mut out = self.action_sets(ctx, &switches, &actions);
         let created = Created::read(&df)?;
         out.extend(self.created_accounts(ctx, &switches, &actions, &created)?);
@@ -335,7 +336,7 @@ impl SupportUserActivity {
         let Some(df) = created.later_actions(ctx, &rows)? else {
             return Ok(Vec::new());
         };
-        let f = Rows::read(&df)?;
+        let f = Rows::read(&df, ctx.store)?;
         let follow = &ctx.config.support.follow_created_users;
         let follow_ns = Config::duration_ns(follow);
         let mut out = Vec::new();
@@ -472,7 +473,7 @@ impl<'a> Created<'a> {
 
 /// The columns findings are built from, read once per frame.
 struct Rows<'a> {
-    event_ids: Vec<Option<&'a str>>,
+    event_ids: Vec<Option<EventId>>,
     types: Vec<Option<&'a str>>,
     labels: Vec<Option<&'a str>>,
     actor_names: Vec<Option<&'a str>>,
@@ -482,9 +483,9 @@ struct Rows<'a> {
 }
 
 impl<'a> Rows<'a> {
-    fn read(df: &'a Ordered) -> Result<Self> {
+    fn read(df: &'a Ordered, store: &Store) -> Result<Self> {
         Ok(Rows {
-            event_ids: df.strs(cols::EVENT_ID)?,
+            event_ids: df.event_ids(store)?,
             types: df.strs(cols::EVENT_TYPE)?,
             labels: df.strs(cols::EVENT_LABEL)?,
             actor_names: df.strs(cols::ACTOR_NAME)?,

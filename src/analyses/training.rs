@@ -48,15 +48,15 @@ use polars::prelude::{DataFrame, PlHashMap, StringChunked};
 use rayon::prelude::*;
 
 use super::common::{
-    NULL_STR, duration, evidence, i64s, join_subject, most_common, number_strings, plural, strs,
-    subject_parts,
+    NULL_STR, duration, event_ids, evidence, i64s, join_subject, most_common, number_strings,
+    plural, strs, subject_parts,
 };
 use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::ActorType;
 use crate::model::catalog::{Catalog, EventType};
 use crate::model::schema::cols;
+use crate::model::{ActorType, EventId};
 use crate::time::format_timestamp;
 
 /// Fewest reversals in the period that earn an actor a ranking finding.
@@ -106,7 +106,7 @@ impl Analysis for TrainingNeeds {
             ],
             None,
         )?;
-        let mut ev = Events::new(&df)?.ok_or_else(|| {
+        let mut ev = Events::new(&df, ctx.store.root())?.ok_or_else(|| {
             Error::store(
                 ctx.store.root(),
                 "more than 4 billion distinct actors, event types or actor types",
@@ -129,7 +129,7 @@ impl Analysis for TrainingNeeds {
 
 /// The loaded events' columns.
 struct Events<'a> {
-    ids: Vec<Option<&'a str>>,
+    ids: Vec<Option<EventId>>,
     ts: Vec<i64>,
     labels: Vec<Option<&'a str>>,
     actors: Vec<Option<&'a str>>,
@@ -147,9 +147,8 @@ impl<'a> Events<'a> {
     ///
     /// The candidates and the columns are gathered side by side: this runs at the end of a run
     /// over a large store, when the other analyses have finished.
-    fn new(df: &'a DataFrame) -> Result<Option<Self>> {
-        const TEXT: [&str; 7] = [
-            cols::EVENT_ID,
+    fn new(df: &'a DataFrame, store: &std::path::Path) -> Result<Option<Self>> {
+        const TEXT: [&str; 6] = [
             cols::EVENT_LABEL,
             cols::ACTOR_NAME,
             cols::CLIENT_IP,
@@ -157,13 +156,18 @@ impl<'a> Events<'a> {
             cols::AFFECTED_USER_ID,
             cols::DETAILS,
         ];
-        let (candidates, text) = rayon::join(
-            || -> Result<_> {
-                Ok(candidates(
-                    df.column(cols::ACTOR_NAME)?.str()?,
-                    df.column(cols::EVENT_TYPE)?.str()?,
-                    df.column(cols::ACTOR_TYPE)?.str()?,
-                ))
+        let ((candidates, ids), text) = rayon::join(
+            || {
+                rayon::join(
+                    || -> Result<_> {
+                        Ok(candidates(
+                            df.column(cols::ACTOR_NAME)?.str()?,
+                            df.column(cols::EVENT_TYPE)?.str()?,
+                            df.column(cols::ACTOR_TYPE)?.str()?,
+                        ))
+                    },
+                    || event_ids(df, store),
+                )
             },
             || {
                 TEXT.par_iter()
@@ -174,8 +178,9 @@ impl<'a> Events<'a> {
         let Some(candidates) = candidates? else {
             return Ok(None);
         };
-        let Ok([ids, labels, actors, ips, aff_names, aff_ids, details]) =
-            <[Vec<Option<&str>>; 7]>::try_from(text?)
+        let ids = ids?;
+        let Ok([labels, actors, ips, aff_names, aff_ids, details]) =
+            <[Vec<Option<&str>>; 6]>::try_from(text?)
         else {
             unreachable!("one vector per name in TEXT");
         };

@@ -71,12 +71,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::common::{NULL_STR, evidence, i64s, number_strings, plural, strs, subject};
+use super::common::{
+    NULL_STR, event_ids, evidence, i64s, number_strings, parse_stored_id, plural, strs, subject,
+};
 use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::catalog::Tag;
-use crate::model::event::ActorType;
+use crate::model::event::{ActorType, EventId};
 use crate::model::schema::cols;
 use crate::time::{NANOS_PER_DAY, format_timestamp};
 
@@ -140,7 +142,7 @@ impl Analysis for UnusualIps {
         );
         drafts.extend(shared_drafts);
         let id_frame = evidence_frame(ctx, &drafts)?;
-        let ids = EventIds::read(&id_frame)?.resolve(&table, &drafts);
+        let ids = EventIds::read(&id_frame, ctx.store.root())?.resolve(&table, &drafts);
         let findings: Vec<Finding> = drafts
             .into_par_iter()
             .zip(ids)
@@ -487,7 +489,7 @@ impl<'a> Shared<'a> {
 /// A privileged event in the period, with what it changed.
 struct PrivilegedEvent {
     ns: i64,
-    id: String,
+    id: EventId,
     what: String,
 }
 
@@ -558,7 +560,7 @@ impl Privileged {
                 .or_default()
                 .push(PrivilegedEvent {
                     ns: ts[i],
-                    id: id.to_owned(),
+                    id: parse_stored_id(id, ctx.store.root())?,
                     what,
                 });
         }
@@ -664,7 +666,7 @@ fn severity(verdict: Verdict, place: Place) -> Option<Severity> {
 #[derive(Debug, Clone)]
 enum Evidence<'a> {
     At(usize, &'a str, i64),
-    Id(String),
+    Id(EventId),
 }
 
 /// A finding whose evidence still has to be looked up.
@@ -675,14 +677,14 @@ struct Draft<'a> {
 
 impl Draft<'_> {
     /// The finding with its evidence: `found` holds the id of each [`Evidence::At`], by position.
-    fn finish(mut self, found: &[Option<&str>]) -> Finding {
+    fn finish(mut self, found: &[Option<EventId>]) -> Finding {
         let mut seen = HashSet::new();
         let resolved = self
             .evidence
             .iter()
             .zip(found)
             .filter_map(|(e, found)| match e {
-                Evidence::Id(id) => Some(id.as_str()),
+                Evidence::Id(id) => Some(*id),
                 Evidence::At(..) => *found,
             });
         self.finding.event_ids = evidence(resolved.filter(|id| seen.insert(*id)));
@@ -722,18 +724,18 @@ fn evidence_frame(ctx: &Context<'_>, drafts: &[Draft<'_>]) -> Result<DataFrame> 
 }
 
 /// Event ids by instant, actor and address, read from [`evidence_frame`], sorted.
-struct EventIds<'d>(Vec<(i64, &'d str, &'d str, &'d str)>);
+struct EventIds<'d>(Vec<(i64, &'d str, &'d str, EventId)>);
 
 impl<'d> EventIds<'d> {
-    fn read(df: &'d DataFrame) -> Result<EventIds<'d>> {
+    fn read(df: &'d DataFrame, store: &std::path::Path) -> Result<EventIds<'d>> {
         if df.height() == 0 {
             return Ok(EventIds(Vec::new()));
         }
-        let ids = strs(df, cols::EVENT_ID)?;
+        let ids = event_ids(df, store)?;
         let ts = i64s(df, cols::TIMESTAMP_NS)?;
         let actors = strs(df, cols::ACTOR_NAME)?;
         let ips = strs(df, cols::CLIENT_IP)?;
-        let mut events: Vec<(i64, &str, &str, &str)> = (0..df.height())
+        let mut events: Vec<(i64, &str, &str, EventId)> = (0..df.height())
             .filter_map(|i| Some((ts[i], actors[i]?, ips[i]?, ids[i]?)))
             .collect();
         events.par_sort_unstable();
@@ -747,8 +749,8 @@ impl<'d> EventIds<'d> {
     /// The wanted events are put in instant order and found in one pass along the sorted events:
     /// looking each up on its own (a map from instant to position, then the strings compared)
     /// missed the cache at every step: 5.5% of this analysis' CPU over a whole 5M store.
-    fn resolve(&self, t: &Table<'_>, drafts: &[Draft<'_>]) -> Vec<Vec<Option<&'d str>>> {
-        let mut found: Vec<Vec<Option<&'d str>>> = drafts
+    fn resolve(&self, t: &Table<'_>, drafts: &[Draft<'_>]) -> Vec<Vec<Option<EventId>>> {
+        let mut found: Vec<Vec<Option<EventId>>> = drafts
             .iter()
             .map(|d| vec![None; d.evidence.len()])
             .collect();
@@ -908,7 +910,7 @@ fn address_drafts<'a>(ctx: &Context<'_>, t: &Table<'a>, privileged: &Privileged)
                 let n = priv_events.len() as u64;
                 let whats = listing(priv_events.iter().map(|e| e.what.as_str()), "; ");
                 let mut ev = vec![Evidence::At(a, ip, u.first_ns)];
-                ev.extend(priv_events.iter().map(|e| Evidence::Id(e.id.clone())));
+                ev.extend(priv_events.iter().map(|e| Evidence::Id(e.id)));
                 out.push(draft(
                     priv_events[0].ns,
                     priv_events[priv_events.len() - 1].ns,
@@ -994,10 +996,7 @@ fn single_use_draft<'a>(
         )
     };
     // Privileged events lead the evidence, so the cap never hides them.
-    let mut ev: Vec<Evidence<'a>> = priv_events
-        .iter()
-        .map(|e| Evidence::Id(e.id.clone()))
-        .collect();
+    let mut ev: Vec<Evidence<'a>> = priv_events.iter().map(|e| Evidence::Id(e.id)).collect();
     ev.extend(by_time.iter().map(|&(ip, ns)| Evidence::At(a, ip, ns)));
     Some(Draft {
         finding: Finding {

@@ -98,12 +98,23 @@ impl fmt::Display for ActorType {
 pub struct EventId(pub u128);
 
 impl EventId {
-    /// Parse 32 hex digits.
+    /// Parse an id as [`EventId::to_hex`] writes it: exactly 32 lowercase hex digits (so an id
+    /// read back prints as it was stored).
     pub fn parse_hex(s: &str) -> Option<EventId> {
-        if s.len() != 32 {
+        let digits = s.as_bytes();
+        if digits.len() != 32 {
             return None;
         }
-        u128::from_str_radix(s, 16).ok().map(EventId)
+        let mut v: u128 = 0;
+        for &c in digits {
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                _ => return None,
+            };
+            v = (v << 4) | u128::from(d);
+        }
+        Some(EventId(v))
     }
 
     pub fn to_hex(self) -> String {
@@ -130,6 +141,13 @@ impl HexId {
     pub fn as_str(&self) -> &str {
         // Only ASCII hex digits are ever written.
         std::str::from_utf8(&self.0).expect("hex digits are ASCII")
+    }
+}
+
+/// As its 32 hex digits, the form every output and the store use.
+impl Serialize for EventId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.hex_digits().as_str())
     }
 }
 
@@ -267,6 +285,23 @@ mod tests {
         assert!(a != b && c != d);
         assert_eq!(EventId::parse_hex(&a.to_hex()), Some(a));
         assert_eq!(a.to_hex(), format!("{:032x}", a.0));
+    }
+
+    #[test]
+    fn only_the_stored_form_of_an_id_parses() {
+        let hex = "0123456789abcdef0123456789abcdef";
+        let id = EventId::parse_hex(hex).unwrap();
+        assert_eq!(id.to_hex(), hex);
+        assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{hex}\""));
+        for bad in [
+            "0123456789ABCDEF0123456789abcdef",
+            "+123456789abcdef0123456789abcdef",
+            "0123456789abcdef0123456789abcde",
+            "0123456789abcdef0123456789abcdeg",
+            "",
+        ] {
+            assert_eq!(EventId::parse_hex(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -346,11 +346,9 @@ fn findings_table(h: &mut String, fs: &[&Finding], with_analysis: bool) {
             .iter()
             .take(5)
             .map(|id| {
-                format!(
-                    "<a class=\"id\" href=\"#ev-{0}\">{1}</a>",
-                    esc(id),
-                    esc(&id[..id.len().min(12)])
-                )
+                let hex = id.hex_digits();
+                let hex = hex.as_str();
+                format!("<a class=\"id\" href=\"#ev-{hex}\">{}</a>", &hex[..12])
             })
             .collect();
         let more = if f.event_ids.len() > 5 {
@@ -420,7 +418,7 @@ fn appendix(h: &mut String, r: &Report) {
         let _ = writeln!(
             h,
             "<tr id=\"ev-{0}\"><td class=\"id\">{0}</td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td></tr>",
-            esc(&e.event_id),
+            e.event_id,
             esc(&e.timestamp()),
             esc(&e.event_type),
             esc(e.actor.as_deref().unwrap_or("-")),

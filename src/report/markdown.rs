@@ -299,7 +299,7 @@ fn findings(m: &mut String, fs: &[&Finding]) {
                 .event_ids
                 .iter()
                 .take(3)
-                .map(|i| format!("`{}`", &i[..i.len().min(12)]))
+                .map(|i| format!("`{}`", &i.hex_digits().as_str()[..12]))
                 .collect();
             let more = if f.event_ids.len() > 3 {
                 format!(" +{}", f.event_ids.len() - 3)

@@ -26,11 +26,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::analyses::common::{number_strings, opt_i64s, strs};
+use crate::analyses::common::{event_ids, number_strings, opt_i64s};
 use crate::analyses::{self, Finding, Severity};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
+use crate::model::EventId;
 use crate::model::schema::cols;
 use crate::output::{cell_json, json};
 use crate::stats::{self, DayRange, Period, TimeGap, TypeCount};
@@ -175,7 +176,7 @@ pub struct Coverage {
 /// source are spelt out as they are written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CitedEvent {
-    pub event_id: String,
+    pub event_id: EventId,
     pub timestamp_ns: Option<i64>,
     /// The event type's label ("" when the store has none).
     pub event_type: Arc<str>,
@@ -277,14 +278,14 @@ impl Report {
         let positions = self.listed_appendix.get_or_init(|| {
             // foldhash: every one of the half a million cited events of a large week is looked
             // up.
-            let mut cited: PlHashSet<&str> = PlHashSet::default();
+            let mut cited: PlHashSet<EventId> = PlHashSet::default();
             for (analysis, _, _) in SECTIONS {
                 for f in self.listed(analysis).0 {
-                    cited.extend(f.event_ids.iter().map(String::as_str));
+                    cited.extend(f.event_ids.iter().copied());
                 }
             }
             (0..self.appendix.len())
-                .filter(|&k| cited.contains(self.appendix[k].event_id.as_str()))
+                .filter(|&k| cited.contains(&self.appendix[k].event_id))
                 .collect()
         });
         let listed: Vec<&CitedEvent> = positions.iter().map(|&k| &self.appendix[k]).collect();
@@ -583,12 +584,9 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
     // Sized for every citation up front: half a million ids for a week of a large store, and a
     // set grown one doubling at a time is rehashed and faulted in afresh at each.
     let cited: usize = findings.iter().map(|f| f.event_ids.len()).sum();
-    let mut ids: PlHashSet<&str> = PlHashSet::with_capacity_and_hasher(cited, Default::default());
-    ids.extend(
-        findings
-            .iter()
-            .flat_map(|f| f.event_ids.iter().map(String::as_str)),
-    );
+    let mut ids: PlHashSet<EventId> =
+        PlHashSet::with_capacity_and_hasher(cited, Default::default());
+    ids.extend(findings.iter().flat_map(|f| f.event_ids.iter().copied()));
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -607,10 +605,12 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
             ],
         )
     };
-    let wanted = Column::new(
-        cols::EVENT_ID.into(),
-        ids.into_iter().collect::<Vec<&str>>(),
-    );
+    // The store's form of the ids, to join on.
+    let mut wanted = StringChunkedBuilder::new(cols::EVENT_ID.into(), ids.len());
+    for id in ids {
+        wanted.append_value(id.hex_digits().as_str());
+    }
+    let wanted = wanted.finish().into_column();
     let mut df = lookup(period, wanted.clone())?;
     // What the period did not hold, by an anti-join on polars' pool: taking half a million found
     // ids out of a set one by one took a quarter of a second on one thread.
@@ -657,7 +657,7 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
     // Columns as plain vectors (iterated once: `get(i)` would locate the row's chunk, of the many
     // the streaming scans return, for every row). Labels, actors and files are numbered
     // ([`number_strings`]) and each shared by all its events.
-    let id = strs(&df, cols::EVENT_ID)?;
+    let id = event_ids(&df, store.root())?;
     let ts = opt_i64s(&df, cols::TIMESTAMP_NS)?;
     let shared = |name: &str| -> Result<(Vec<Arc<str>>, Vec<u32>)> {
         let (names, rows) = number_strings(df.column(name)?.str()?)
@@ -681,7 +681,7 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
                 return None;
             }
             Some(CitedEvent {
-                event_id: event_id.to_owned(),
+                event_id,
                 timestamp_ns: ts[i],
                 event_type: of(&label, i).unwrap_or_else(|| empty.clone()),
                 actor: of(&actor, i),
