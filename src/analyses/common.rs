@@ -179,11 +179,14 @@ pub fn evidence(ids: impl IntoIterator<Item = EventId>) -> Vec<EventId> {
 /// tenth of its CPU time. An id that is not what ingest writes (32 lowercase hex digits) means a
 /// damaged store, and is an error naming it, as ingest's own check of stored ids is.
 pub fn event_ids(df: &DataFrame, store: &std::path::Path) -> Result<Vec<Option<EventId>>> {
-    df.column(cols::EVENT_ID)?
-        .str()?
-        .iter()
-        .map(|id| id.map(|s| parse_stored_id(s, store)).transpose())
-        .collect()
+    let column = df.column(cols::EVENT_ID)?.str()?;
+    // Sized up front: collecting `Result`s gives the vector no length hint, and growing it by
+    // doublings copied it again and again (about 0.4% of a whole-store run).
+    let mut ids = Vec::with_capacity(column.len());
+    for id in column.iter() {
+        ids.push(id.map(|s| parse_stored_id(s, store)).transpose()?);
+    }
+    Ok(ids)
 }
 
 /// One stored event id, parsed (see [`event_ids`]).
