@@ -1,18 +1,18 @@
 /*!
-The store's Parquet files, written row group by row group with an encoding and statistics chosen
-per column.
+The store's Parquet files, written row group by row group with an encoding chosen per column.
 
-Polars' own writer (`ParquetWriter`) tries dictionary encoding on every string and integer column
-and writes min/max statistics for all of them. For most of the schema that is right (event types,
-actors and addresses repeat; the statistics of `event_type` and `timestamp_ns` are what lets a
-scan skip row groups), but not for `event_id` and `details`: `event_id` is distinct on every row,
-so each row group's ids were hashed only to estimate their cardinality and give up; every
-`details` text was hashed into a dictionary (kept for about two thirds of the row groups, which
-saves nothing once zstd has found the repeats); and the min/max of random ids or JSON texts prune
-nothing while their comparisons cost a `memcmp` on every value. Those two columns are written
-PLAIN without min/max here (the store comes out the same size, 292 MB for 5M events);
-every other column keeps polars' choice. That saves about 1.5% of ingest's CPU (perf samples,
-1M rows). The files are ordinary Parquet with polars' Arrow schema in the footer, as before.
+Polars' own writer (`ParquetWriter`) tries dictionary encoding on every string and integer column.
+For most of the schema that is right (event types, actors and addresses repeat), but not for
+`event_id` and `details`: `event_id` is distinct on every row, so each row group's ids were hashed
+only to estimate their cardinality and give up, and every `details` text was hashed into a
+dictionary (kept for about two thirds of the row groups, which saves nothing once zstd has found
+the repeats). Those two columns are written PLAIN here (the store comes out the same size, 292 MB
+for 5M events); every other column keeps polars' choice. That saves about 1% of ingest's CPU
+(perf samples, 1M rows).
+
+Every column keeps its min/max statistics, even where they prune nothing (random ids, JSON
+texts): DuckDB 2.0 filtered out every row of a column written without them (`WHERE event_id =
+'...'` found nothing), and polars' file writer wants the same statistics options for every column.
 */
 
 use std::fs::File;
@@ -31,7 +31,6 @@ use crate::error::Result;
 struct ColumnPlan {
     type_: ParquetType,
     encodings: Vec<Encoding>,
-    options: WriteOptions,
 }
 
 /// A Parquet file being written: one row group per chunk of each frame handed to
@@ -39,12 +38,12 @@ struct ColumnPlan {
 pub struct ParquetFile {
     writer: FileWriter<File>,
     columns: Vec<ColumnPlan>,
+    options: WriteOptions,
 }
 
 impl ParquetFile {
-    /// A file of `schema`, compressed with `compression`. The columns named in `plain` are
-    /// written PLAIN (no dictionary attempt) and without min/max statistics; the others are
-    /// encoded as polars would, with statistics.
+    /// A file of `schema`, compressed with `compression`, with the columns named in `plain`
+    /// written PLAIN (no dictionary attempt) and the others encoded as polars would.
     pub fn new(
         file: File,
         schema: &Schema,
@@ -58,26 +57,14 @@ impl ParquetFile {
             compression,
             data_page_size: None,
         };
-        let plans: Vec<(Vec<Encoding>, WriteOptions)> = arrow
+        let encodings: Vec<Vec<Encoding>> = arrow
             .iter_values()
             .map(|f| {
                 let mut encodings = get_dtype_encoding(&f.dtype);
-                if !plain.contains(&f.name.as_str()) {
-                    return (encodings, options);
+                if plain.contains(&f.name.as_str()) {
+                    encodings.fill(Encoding::Plain);
                 }
-                encodings.fill(Encoding::Plain);
-                let statistics = StatisticsOptions {
-                    min_value: false,
-                    max_value: false,
-                    ..StatisticsOptions::default()
-                };
-                (
-                    encodings,
-                    WriteOptions {
-                        statistics,
-                        ..options
-                    },
-                )
+                encodings
             })
             .collect();
         let writer = FileWriter::try_new(file, arrow, options)?;
@@ -85,14 +72,17 @@ impl ParquetFile {
             .parquet_schema()
             .fields()
             .iter()
-            .zip(plans)
-            .map(|(type_, (encodings, options))| ColumnPlan {
+            .zip(encodings)
+            .map(|(type_, encodings)| ColumnPlan {
                 type_: type_.clone(),
                 encodings,
-                options,
             })
             .collect();
-        Ok(ParquetFile { writer, columns })
+        Ok(ParquetFile {
+            writer,
+            columns,
+            options,
+        })
     }
 
     /// Write `df`, one row group per chunk (empty chunks are skipped).
@@ -102,13 +92,12 @@ impl ParquetFile {
             if rows == 0 {
                 continue;
             }
-            // What polars' `row_group_iter` does, with each column's own plan, and errors
-            // returned rather than unwrapped.
+            // What polars' `row_group_iter` does, with errors returned rather than unwrapped.
+            let compression = self.options.compression;
             let mut leaves = Vec::new();
             for (array, plan) in batch.into_arrays().into_iter().zip(&self.columns) {
                 let encoded =
-                    array_to_columns(array, plan.type_.clone(), plan.options, &plan.encodings)?;
-                let compression = plan.options.compression;
+                    array_to_columns(array, plan.type_.clone(), self.options, &plan.encodings)?;
                 leaves.extend(encoded.into_iter().map(move |pages| {
                     let pages =
                         pages.map(|p| p.map_err(|e| ParquetError::OutOfSpec(e.to_string())));
