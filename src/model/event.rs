@@ -102,7 +102,7 @@ impl EventId {
     /// read back prints as it was stored).
     ///
     /// Every event id an analysis reads is parsed (millions over a large store): a table lookup
-    /// per digit and one check at the end, rather than a branch per digit, take about a third of
+    /// per digit and one check at the end, rather than a branch per digit, take about a fifth of
     /// the time.
     pub fn parse_hex(s: &str) -> Option<EventId> {
         /// The value of each lowercase hex digit; [`NOT_HEX`] for every other byte.
