@@ -254,20 +254,22 @@ impl Ordered {
 
     /// A string column, in time order.
     pub fn strs(&self, name: &str) -> Result<Vec<Option<&str>>> {
-        let read = common::strs(&self.df, name)?;
-        Ok(self.order.iter().map(|&i| read[i as usize]).collect())
+        Ok(self.in_order(&common::strs(&self.df, name)?))
     }
 
     /// The `event_id` column, parsed ([`common::event_ids`]), in time order.
     pub fn event_ids(&self, store: &Store) -> Result<Vec<Option<EventId>>> {
-        let read = common::event_ids(&self.df, store.root())?;
-        Ok(self.order.iter().map(|&i| read[i as usize]).collect())
+        Ok(self.in_order(&common::event_ids(&self.df, store.root())?))
     }
 
     /// An i64 column (nulls as 0), in time order.
     pub fn i64s(&self, name: &str) -> Result<Vec<i64>> {
-        let read = common::i64s(&self.df, name)?;
-        Ok(self.order.iter().map(|&i| read[i as usize]).collect())
+        Ok(self.in_order(&common::i64s(&self.df, name)?))
+    }
+
+    /// One value per row as read, in time order.
+    fn in_order<T: Copy>(&self, read: &[T]) -> Vec<T> {
+        self.order.iter().map(|&i| read[i as usize]).collect()
     }
 }
 
@@ -514,8 +516,11 @@ pub fn findings_frame(findings: &[Finding]) -> Result<DataFrame> {
         .into_column()
     };
     let mut ids = ListStringChunkedBuilder::new("event_ids".into(), n, n * 4);
+    // One buffer for every finding's hex digits (a whole-store run cites 1.5M events).
+    let mut digits = Vec::with_capacity(MAX_EVIDENCE);
     for f in findings {
-        let digits: Vec<_> = f.event_ids.iter().map(|id| id.hex_digits()).collect();
+        digits.clear();
+        digits.extend(f.event_ids.iter().map(|id| id.hex_digits()));
         ids.append_values_iter(digits.iter().map(|d| d.as_str()));
     }
     let columns = vec![
