@@ -272,12 +272,11 @@ fn number(n: usize) -> Option<u32> {
 /// Within one array, equal views (length and inline bytes, or length, prefix, buffer and offset)
 /// are equal strings, and the Parquet reader gives every row of a dictionary-encoded page the
 /// view of its dictionary entry. So each chunk first looks its 16-byte views up in a small map
-/// of its own, and only a view it has not met hashes and compares the string itself: looking
+/// of its own, and only a view it has not met is looked up by its string ([`Interner`]): looking
 /// every row up by its string missed the cache twice (the table, then the key's bytes in some
 /// other page) and took most of unusual-ips.
 pub fn number_strings(ca: &StringChunked) -> Option<(Vec<&str>, Vec<u32>)> {
-    let mut names: Vec<&str> = Vec::new();
-    let mut by_name: PlHashMap<&str, u32> = PlHashMap::default();
+    let mut interner = Interner::new();
     let mut rows: Vec<u32> = Vec::with_capacity(ca.len());
     let mut by_view: PlHashMap<u128, u32> = PlHashMap::default();
     for arr in ca.downcast_iter() {
@@ -291,15 +290,7 @@ pub fn number_strings(ca: &StringChunked) -> Option<(Vec<&str>, Vec<u32>)> {
             let id = match by_view.get(&view.as_u128()) {
                 Some(&id) => id,
                 None => {
-                    let id = match by_name.get(name) {
-                        Some(&id) => id,
-                        None => {
-                            let id = number(names.len())?;
-                            names.push(name);
-                            by_name.insert(name, id);
-                            id
-                        }
-                    };
+                    let id = interner.number(name)?;
                     by_view.insert(view.as_u128(), id);
                     id
                 }
@@ -307,7 +298,80 @@ pub fn number_strings(ca: &StringChunked) -> Option<(Vec<&str>, Vec<u32>)> {
             rows.push(id);
         }
     }
-    Some((names, rows))
+    Some((interner.names, rows))
+}
+
+/// The distinct strings [`number_strings`] has met, numbered in order of first appearance.
+///
+/// An open-addressing table of 8-byte slots (the upper half of the string's hash, and its number)
+/// over copies of the strings' bytes, one after another in one buffer. A large store's row
+/// groups meet their names afresh in each of hundreds of row groups: millions of lookups, each of
+/// which missed the cache on a map keyed by the borrowed strings (24-byte entries, then the key's
+/// bytes in whichever page buffer it was first read from, anywhere in hundreds of megabytes).
+/// These arrays are a few megabytes for 300,000 addresses, and stay in the cache.
+struct Interner<'a> {
+    names: Vec<&'a str>,
+    /// `bytes[starts[n]..starts[n + 1]]` are the bytes of name `n`.
+    starts: Vec<usize>,
+    bytes: Vec<u8>,
+    /// 0 when empty, else the upper half of the name's hash and the name's number plus one.
+    slots: Vec<u64>,
+    /// Each name's hash, to grow the table without hashing the names again.
+    hashes: Vec<u64>,
+    state: PlRandomState,
+}
+
+impl<'a> Interner<'a> {
+    const TAG: u64 = !0xFFFF_FFFF;
+
+    fn new() -> Interner<'a> {
+        Interner {
+            names: Vec::new(),
+            starts: vec![0],
+            bytes: Vec::new(),
+            slots: vec![0; 1024],
+            hashes: Vec::new(),
+            state: PlRandomState::default(),
+        }
+    }
+
+    /// The number of `name`, given a new one if it has none; `None` past `u32::MAX - 1` names.
+    fn number(&mut self, name: &'a str) -> Option<u32> {
+        use std::hash::BuildHasher;
+        let hash = self.state.hash_one(name);
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        while self.slots[i] != 0 {
+            let slot = self.slots[i];
+            if slot & Self::TAG == hash & Self::TAG {
+                let n = (slot & !Self::TAG) as usize - 1;
+                if &self.bytes[self.starts[n]..self.starts[n + 1]] == name.as_bytes() {
+                    return u32::try_from(n).ok();
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        let n = number(self.names.len())?;
+        self.slots[i] = (hash & Self::TAG) | (u64::from(n) + 1);
+        self.names.push(name);
+        self.hashes.push(hash);
+        self.bytes.extend_from_slice(name.as_bytes());
+        self.starts.push(self.bytes.len());
+        // At most three quarters full, so that a probe ends within a few slots.
+        if self.names.len() * 4 > self.slots.len() * 3 {
+            let mut slots = vec![0u64; self.slots.len() * 2];
+            let mask = slots.len() - 1;
+            for (n, &hash) in self.hashes.iter().enumerate() {
+                let mut i = hash as usize & mask;
+                while slots[i] != 0 {
+                    i = (i + 1) & mask;
+                }
+                slots[i] = (hash & Self::TAG) | (n as u64 + 1);
+            }
+            self.slots = slots;
+        }
+        Some(n)
+    }
 }
 
 #[cfg(test)]
@@ -338,6 +402,27 @@ pub(crate) mod tests {
         let (names, rows) = number_strings(&ca).unwrap();
         assert_eq!(names, ["10.0.0.1", long, other, "b"]);
         assert_eq!(rows, [0, NULL_STR, 1, 0, 2, 3, 1, NULL_STR]);
+    }
+
+    #[test]
+    fn names_keep_their_numbers_as_the_table_grows() {
+        let names: Vec<String> = (0..5000)
+            .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
+            .collect();
+        let mut interner = Interner::new();
+        for (k, name) in names.iter().enumerate() {
+            assert_eq!(interner.number(name), Some(k as u32));
+        }
+        // The table grew several times; every name is still found under its number.
+        assert!(interner.slots.len() > 4 * 1024);
+        for (k, name) in names.iter().enumerate().rev() {
+            assert_eq!(interner.number(name), Some(k as u32));
+        }
+        assert_eq!(interner.number(""), Some(5000));
+        assert_eq!(interner.number("10.0.0.0 "), Some(5001));
+        assert_eq!(interner.number(""), Some(5000));
+        assert_eq!(interner.names.len(), 5002);
+        assert_eq!(interner.names[4999], "10.0.19.135");
     }
 
     #[test]
