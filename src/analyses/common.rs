@@ -272,7 +272,7 @@ fn number(n: usize) -> Option<u32> {
 /// Within one array, equal views (length and inline bytes, or length, prefix, buffer and offset)
 /// are equal strings, and the Parquet reader gives every row of a dictionary-encoded page the
 /// view of its dictionary entry. So each chunk first looks its 16-byte views up in a small map
-/// of its own, and only a view it has not met is looked up by its string ([`Interner`]): looking
+/// of its own, and only a view it has not met is looked up by its string (`Interner`, below): looking
 /// every row up by its string missed the cache twice (the table, then the key's bytes in some
 /// other page) and took most of unusual-ips.
 pub fn number_strings(ca: &StringChunked) -> Option<(Vec<&str>, Vec<u32>)> {

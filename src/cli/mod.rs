@@ -73,7 +73,7 @@ pub struct StoreArg {
 /// something in it failed (a file that could not be ingested); errors are returned.
 ///
 /// Meant to be called once per process, just before it exits: `analyze` and `report` leave their
-/// results for the exit to reclaim (see [`leave_to_exit`]).
+/// results for the exit to reclaim (see `leave_to_exit`).
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Ingest(args) => ingest::run(&args),

@@ -18,7 +18,7 @@ The background is calibrated to be ordinary: analysed with [`CORPORATE_NETWORKS`
 and otherwise default settings, it yields no finding above low except the rare case deletion (each
 one is listed as medium by design). Privilege changes happen on weekdays in business hours
 (09:00-17:00 UTC, the default setting); grants are not undone by chance; administrators and
-analysts connect through the VPN; the organisation grows with the volume (see [`org`]).
+analysts connect through the VPN; the organisation grows with the volume (see the `org` module).
 */
 
 pub mod encode;

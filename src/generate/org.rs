@@ -323,7 +323,7 @@ const ORG_STREAM: u64 = 0x006f_7267;
 pub const CORPORATE_NETWORKS: &[&str] = &["203.0.113.0/24", "198.51.100.0/24"];
 
 /// Events per day for which the organisation has its base size (150-300 staff, 7-14 analysts,
-/// 4-7 administrators); [`Org::new`] scales it by the data set's events per day over this.
+/// 4-7 administrators); `Org::new` scales it by the data set's events per day over this.
 pub const REFERENCE_EVENTS_PER_DAY: f64 = 50_000.0 / 28.0;
 
 /// The smallest organisation generated, whatever the volume: enough analysts for peer comparisons.

@@ -1,7 +1,7 @@
 /*!
 The canonical event schema as polars columns: names, types, a builder that fills them row by row,
 and the conversion back to owned [`Event`]s. This is the one place the stored layout is defined;
-readers write through [`EventColumns`] and every other module refers to columns through [`cols`].
+readers write through [`EventColumns`] and every other module refers to columns through [`cols`](mod@cols).
 
 `timestamp` is microseconds in UTC so that every Parquet reader (Spark included, which rejects
 nanosecond timestamps) reads it as a timestamp; `timestamp_ns` is the exact instant with the

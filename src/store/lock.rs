@@ -5,7 +5,7 @@ It is an advisory `flock` on `_auditlens/lock`, so the kernel releases it when t
 however it dies; a lock file left by a killed process is therefore never "stuck". The file's text
 names the current holder (pid, start time) for the error message a second writer gets, and is
 cleared on a clean release, so finding text there on acquisition tells that the previous writer
-was interrupted (its partial files are then swept, see [`super::Store::recover`]).
+was interrupted (its partial files are then swept, see `Store::recover`).
 */
 
 use std::fs::{File, OpenOptions};
