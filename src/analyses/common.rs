@@ -176,8 +176,9 @@ pub fn evidence(ids: impl IntoIterator<Item = EventId>) -> Vec<EventId> {
 ///
 /// Findings carry ids as numbers (16 bytes each, no allocation): a whole-store run cites about
 /// 1.5 million events, and as owned strings their copies, allocations and frees cost up to a
-/// twelfth of its CPU time (measured by leaving the ids out). An id that is not what ingest writes (32 lowercase hex digits) means a
-/// damaged store, and is an error naming it, as ingest's own check of stored ids is.
+/// twelfth of its CPU time (measured by leaving the ids out). An id that is not what ingest
+/// writes (32 lowercase hex digits) means a damaged store, and is an error naming it, as ingest's
+/// own check of stored ids is.
 pub fn event_ids(df: &DataFrame, store: &std::path::Path) -> Result<Vec<Option<EventId>>> {
     let column = df.column(cols::EVENT_ID)?.str()?;
     // Sized up front: collecting `Result`s gives the vector no length hint, and growing it by
@@ -336,6 +337,11 @@ impl<'a> Interner<'a> {
         }
     }
 
+    /// The slot of name `n` with hash `hash` (never 0: the number is stored plus one).
+    fn slot(hash: u64, n: usize) -> u64 {
+        (hash & Self::TAG) | (n as u64 + 1)
+    }
+
     /// The number of `name`, given a new one if it has none; `None` past `u32::MAX - 1` names.
     fn number(&mut self, name: &'a str) -> Option<u32> {
         use std::hash::BuildHasher;
@@ -353,7 +359,7 @@ impl<'a> Interner<'a> {
             i = (i + 1) & mask;
         }
         let n = number(self.names.len())?;
-        self.slots[i] = (hash & Self::TAG) | (u64::from(n) + 1);
+        self.slots[i] = Self::slot(hash, n as usize);
         self.names.push(name);
         self.hashes.push(hash);
         self.bytes.extend_from_slice(name.as_bytes());
@@ -367,7 +373,7 @@ impl<'a> Interner<'a> {
                 while slots[i] != 0 {
                     i = (i + 1) & mask;
                 }
-                slots[i] = (hash & Self::TAG) | (n as u64 + 1);
+                slots[i] = Self::slot(hash, n);
             }
             self.slots = slots;
         }
