@@ -22,7 +22,8 @@ out of reach is forgotten). Every event is in at most one pair, so:
 Actors are matched by username, ignoring case. Pairing uses the whole history in the store, not
 just the period, so the same events pair the same way whatever period is analysed; a reversal is
 reported (and ranked) in the period its undoing event falls in. To keep that cheap, details are
-parsed only for events with an inverse-type event by the same actor within the window.
+parsed only for events with an inverse-type event by the same actor within the window (and on the
+same affected user, for the types whose object includes one: memberships, roles, ...).
 
 # What is not counted (on purpose)
 - Events whose type has subject keys but whose details lack one of them: without the object there
@@ -44,7 +45,7 @@ parsed only for events with an inverse-type event by the same actor within the w
 
 use std::collections::BTreeMap;
 
-use polars::prelude::{DataFrame, PlHashMap, StringChunked};
+use polars::prelude::{ChunkZip, DataFrame, PlHashMap, StringChunked};
 use rayon::prelude::*;
 
 use super::common::{
@@ -109,7 +110,7 @@ impl Analysis for TrainingNeeds {
         let mut ev = Events::new(&df, ctx.store.root())?.ok_or_else(|| {
             Error::store(
                 ctx.store.root(),
-                "more than 4 billion distinct actors, event types or actor types",
+                "more than 4 billion distinct actors, event types, actor types or affected users",
             )
         })?;
         let window = Config::duration_ns(&ctx.config.training.reversal_window);
@@ -137,13 +138,28 @@ struct Events<'a> {
     aff_names: Vec<Option<&'a str>>,
     aff_ids: Vec<Option<&'a str>>,
     details: Vec<Option<&'a str>>,
-    /// People's events of reversible types, in load order: (row, type, actor numbered by
-    /// lowercased name).
-    candidates: Vec<(usize, &'static EventType, u32)>,
+    /// People's events of reversible types, in load order.
+    candidates: Vec<Candidate>,
 }
 
+/// A person's event of a reversible type.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    /// Row in the loaded frame.
+    row: usize,
+    entry: &'static EventType,
+    /// One number per lowercased name.
+    actor: u32,
+    /// The affected user (name, else id) numbered, when the type's object includes it;
+    /// [`NO_USER`] otherwise.
+    user: u32,
+}
+
+/// [`Candidate::user`] of an event whose object does not include the affected user, or lacks it.
+const NO_USER: u32 = NULL_STR;
+
 impl<'a> Events<'a> {
-    /// `None` past `u32::MAX - 1` distinct actors, types or actor types.
+    /// `None` past `u32::MAX - 1` distinct actors, types, actor types or affected users.
     ///
     /// The candidates and the columns are gathered side by side: this runs at the end of a run
     /// over a large store, when the other analyses have finished.
@@ -164,6 +180,7 @@ impl<'a> Events<'a> {
                             df.column(cols::ACTOR_NAME)?.str()?,
                             df.column(cols::EVENT_TYPE)?.str()?,
                             df.column(cols::ACTOR_TYPE)?.str()?,
+                            &affected_users(df)?,
                         ))
                     },
                     || event_ids(df, store),
@@ -209,45 +226,51 @@ impl<'a> Events<'a> {
         // The row breaks ties of equal (time, id) (events without an id), so the order is total
         // and an unstable parallel sort gives the same result every run.
         rows.par_sort_unstable_by(|a, b| {
-            self.ts[a.0]
-                .cmp(&self.ts[b.0])
-                .then(self.ids[a.0].cmp(&self.ids[b.0]))
-                .then(a.0.cmp(&b.0))
+            self.ts[a.row]
+                .cmp(&self.ts[b.row])
+                .then(self.ids[a.row].cmp(&self.ids[b.row]))
+                .then(a.row.cmp(&b.row))
         });
-        let times: Vec<i64> = rows.iter().map(|r| self.ts[r.0]).collect();
+        let times: Vec<i64> = rows.iter().map(|r| self.ts[r.row]).collect();
         // Inverse pairs numbered too, looked up by catalog entry (its address) rather than by
         // hashing the pair's name for every event.
         let mut by_entry: PlHashMap<*const EventType, (u32, bool)> = PlHashMap::default();
         let mut by_family: PlHashMap<&str, u32> = PlHashMap::default();
-        let coarse: Vec<(u32, u32, bool)> = rows
+        // The affected user goes with the family: an undo on another user's membership or role
+        // is no undo, and most reversible events are such memberships.
+        let coarse: Vec<(u32, (u32, u32), bool)> = rows
             .iter()
-            .map(|&(_, e, actor)| {
-                let &mut (family, forward) =
-                    by_entry.entry(std::ptr::from_ref(e)).or_insert_with(|| {
-                        let (name, forward) = family(e);
+            .map(|c| {
+                let &mut (family, forward) = by_entry
+                    .entry(std::ptr::from_ref(c.entry))
+                    .or_insert_with(|| {
+                        let (name, forward) = family(c.entry);
                         let next = u32::try_from(by_family.len()).unwrap_or(u32::MAX);
                         (*by_family.entry(name).or_insert(next), forward)
                     });
-                (actor, family, forward)
+                (c.actor, (family, c.user), forward)
             })
             .collect();
         let maybe = could_pair(&coarse, &times, window);
 
-        // Only now parse details, for the events that have an inverse nearby: most of a large
-        // store's reversible events (users added to and removed from rules and watchlists all
-        // day), so side by side on rayon's workers.
+        // Only now parse details, for the events that have an inverse nearby: still a third of a
+        // large store's reversible events (cases' file events added and removed all day; grouping
+        // by the affected user too halved it, bench/NOTES.md), so side by side on rayon's workers.
         let changes: Vec<Change> = rows
             .par_iter()
             .zip(maybe.par_iter())
             .filter(|(_, m)| **m)
-            .filter_map(|(&(i, entry, actor), _)| {
-                let object = object_of(entry, self.aff_ids[i], self.aff_names[i], self.details[i])?;
+            .filter_map(|(c, _)| {
+                let i = c.row;
+                let object =
+                    object_of(c.entry, self.aff_ids[i], self.aff_names[i], self.details[i])?;
                 Some(Change {
                     row: i,
                     ts: self.ts[i],
-                    actor,
-                    event_type: entry.api_name,
-                    inverse: entry.inverse.unwrap_or_default(),
+                    actor: c.actor,
+                    user: c.user,
+                    event_type: c.entry.api_name,
+                    inverse: c.entry.inverse.unwrap_or_default(),
                     object,
                 })
             })
@@ -382,19 +405,28 @@ fn automation_name(actor: &str) -> bool {
     actor.eq_ignore_ascii_case("SYSTEM")
 }
 
-/// People's events of reversible types (see [`Events::candidates`]). Actors, types and actor
-/// types are numbered first ([`number_strings`]) and each distinct value judged once: trimming,
-/// looking up and hashing every event's strings (cache misses on the bytes of each) took about a
-/// tenth of this analysis.
+/// The affected user as objects name it ([`subject_parts`]): the name, else the id.
+fn affected_users(df: &DataFrame) -> Result<StringChunked> {
+    let names = df.column(cols::AFFECTED_USER_NAME)?.str()?;
+    let ids = df.column(cols::AFFECTED_USER_ID)?.str()?;
+    Ok(names.zip_with(&names.is_not_null(), ids)?)
+}
+
+/// People's events of reversible types (see [`Events::candidates`]); `users` is the affected
+/// user as objects name it. Actors, types, actor types and users are numbered first
+/// ([`number_strings`]) and each distinct value judged once: trimming, looking up and hashing
+/// every event's strings (cache misses on the bytes of each) took about a tenth of this analysis.
 fn candidates(
     actors: &StringChunked,
     types: &StringChunked,
     actor_types: &StringChunked,
-) -> Option<Vec<(usize, &'static EventType, u32)>> {
+    users: &StringChunked,
+) -> Option<Vec<Candidate>> {
     let catalog = Catalog::get();
     let (actor_names, actor_of) = number_strings(actors)?;
     let (type_names, type_of) = number_strings(types)?;
     let (actor_type_names, actor_type_of) = number_strings(actor_types)?;
+    let (_, user_of) = number_strings(users)?;
     let entries: Vec<Option<&'static EventType>> =
         type_names.iter().map(|t| catalog.by_api_name(t)).collect();
     // Per actor type: whether it is automation whatever the name (a null type never is).
@@ -423,7 +455,17 @@ fn candidates(
                 if number(&actor_type_of, i).is_some_and(|t| automated[t as usize]) {
                     return None;
                 }
-                Some((i, entry, person))
+                let user = if entry.subject_keys.contains(&"@user") {
+                    user_of[i]
+                } else {
+                    NO_USER
+                };
+                Some(Candidate {
+                    row: i,
+                    entry,
+                    actor: person,
+                    user,
+                })
             })
             .collect(),
     )
@@ -439,10 +481,12 @@ fn family(e: &EventType) -> (&'static str, bool) {
 }
 
 /// Cheap pre-pass on columns only: `true` for each event with an event of the inverse type by the
-/// same actor within `window` (before or after), whatever the object. Only those can pair, and
-/// dropping the others cannot change the pairing (an event with no inverse in reach never closes
-/// anything, and an open event it would replace could no longer be closed either), so the details
-/// of the rest are never parsed. `rows` are `(actor, family, forward)` in time order.
+/// same actor within `window` (before or after), in the same group `F` (the inverse family, and
+/// the affected user where the object includes one), whatever the rest of the object. Only those
+/// can pair, and dropping the others cannot change the pairing (an event with no inverse in reach
+/// never closes anything, and an open event it would replace could no longer be closed either),
+/// so the details of the rest are never parsed. `rows` are `(actor, group, forward)` in time
+/// order.
 ///
 /// The rows are sorted (on both cores) by actor, family, direction and time, so each group's
 /// times are contiguous and sorted, and one merge-like pass per actor and family answers every
@@ -515,6 +559,10 @@ struct Change {
     ts: i64,
     /// The actor: one number per lowercased name.
     actor: u32,
+    /// [`Candidate::user`]: compared as well as the object, whose parts are joined with `/` (so
+    /// that a name containing `/` cannot make two objects read alike), and so that the
+    /// prefilter ([`could_pair`]) never drops an event that could pair.
+    user: u32,
     event_type: &'static str,
     inverse: &'static str,
     object: String,
@@ -546,8 +594,8 @@ fn pair_reversals(changes: &[Change], window: i64) -> Vec<(usize, usize)> {
 
 /// [`pair_reversals`] for the changes `mine` (indexes into `changes`, in time order) of one actor.
 fn pair_actor(changes: &[Change], mine: &[usize], window: i64) -> Vec<(usize, usize)> {
-    // (family, object) -> the open change there
-    let mut open: PlHashMap<(&str, &str), usize> =
+    // (family, user, object) -> the open change there
+    let mut open: PlHashMap<(&str, u32, &str), usize> =
         PlHashMap::with_capacity_and_hasher(mine.len(), Default::default());
     let mut pairs = Vec::new();
     for &k in mine {
@@ -557,7 +605,7 @@ fn pair_actor(changes: &[Change], mine: &[usize], window: i64) -> Vec<(usize, us
         } else {
             c.event_type
         };
-        let key = (fam, c.object.as_str());
+        let key = (fam, c.user, c.object.as_str());
         match open.get(&key) {
             Some(&o) if changes[o].event_type == c.inverse && c.ts - changes[o].ts <= window => {
                 open.remove(&key);
@@ -683,6 +731,7 @@ mod tests {
             row: 0,
             ts: ts_min * MIN,
             actor: u32::from(actor.as_bytes()[0]),
+            user: 0,
             event_type,
             inverse: e.inverse.unwrap(),
             object: object.into(),
@@ -762,6 +811,84 @@ mod tests {
             change(5, "c", "alert_rule_disabled", "r-9"),
         ];
         assert_eq!(pair_reversals(&c, 60 * MIN), [(1, 2), (0, 4), (3, 5)]);
+    }
+
+    /// Objects are joined with `/`, so two users' objects can read alike; the users still differ.
+    #[test]
+    fn objects_that_read_alike_for_different_users_do_not_pair() {
+        let add = Change {
+            user: 1,
+            ..change(0, "a", "user_added_to_watchlist_membership", "w/1/carol")
+        };
+        let remove = Change {
+            user: 2,
+            ..change(
+                1,
+                "a",
+                "user_removed_from_watchlist_membership",
+                "w/1/carol",
+            )
+        };
+        assert!(pair_reversals(&[add.clone(), remove.clone()], 60 * MIN).is_empty());
+        let remove = Change { user: 1, ..remove };
+        assert_eq!(pair_reversals(&[add, remove], 60 * MIN), [(0, 1)]);
+    }
+
+    /// The affected user (name, else id) is numbered for the types whose object includes it, so
+    /// the prefilter groups memberships by user; other types share one group.
+    #[test]
+    fn candidates_carry_the_affected_user_where_the_object_has_one() {
+        use polars::prelude::{IntoColumn, NamedFrom};
+        let col = |v: &[Option<&str>]| StringChunked::new("c".into(), v);
+        let actors = col(&[
+            Some("ann"),
+            Some("ANN"),
+            Some("ann"),
+            Some("ann"),
+            Some("SYSTEM"),
+        ]);
+        let types = col(&[
+            Some("user_added_to_watchlist_membership"),
+            Some("user_removed_from_watchlist_membership"),
+            Some("user_removed_from_watchlist_membership"),
+            Some("alert_rule_created"),
+            Some("alert_rule_deleted"),
+        ]);
+        let actor_types = col(&[Some("USER"); 5]);
+        // Row 1 names carol by id only, with the string row 0 has as a name: the same object.
+        let df = DataFrame::new(
+            5,
+            vec![
+                col(&[Some("carol@x"), None, Some("dave@x"), Some("carol@x"), None])
+                    .with_name(cols::AFFECTED_USER_NAME.into())
+                    .into_column(),
+                col(&[Some("7"), Some("carol@x"), Some("8"), Some("7"), None])
+                    .with_name(cols::AFFECTED_USER_ID.into())
+                    .into_column(),
+            ],
+        )
+        .unwrap();
+        let users = affected_users(&df).unwrap();
+        let c = candidates(&actors, &types, &actor_types, &users).unwrap();
+        // SYSTEM is automation: not a candidate.
+        assert_eq!(c.len(), 4);
+        assert_eq!(c[0].actor, c[1].actor);
+        assert_eq!(c[0].user, c[1].user);
+        assert_ne!(c[0].user, c[2].user);
+        assert_ne!(c[0].user, NO_USER);
+        assert_eq!(c[3].user, NO_USER);
+        // Only the add and the remove of carol's membership can pair.
+        let rows: Vec<(u32, (&str, u32), bool)> = c
+            .iter()
+            .map(|c| {
+                let (fam, fwd) = family(c.entry);
+                (c.actor, (fam, c.user), fwd)
+            })
+            .collect();
+        assert_eq!(
+            could_pair(&rows, &[0, 1, 2, 3], 10 * MIN),
+            [true, true, false, false]
+        );
     }
 
     /// Groups of several actors and families, both directions, the window's edges on each side.
