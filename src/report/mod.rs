@@ -387,16 +387,26 @@ pub fn build(store: &Store, req: &ReportRequest<'_>) -> Result<Report> {
         to_ns: Some(prev_to),
         ..Filter::default()
     };
-    let current = stats::compute(store, &period_filter, Period::Day)?;
-    let previous = stats::compute(store, &prev_filter, Period::Day)?;
-
-    let run = analyses::run_period(
-        store,
-        req.config,
-        Some(req.from_ns),
-        Some(req.to_ns),
-        analyses::REGISTRY,
+    // The two weeks' counts beside the analyses: a few grouped scans, done while the analyses'
+    // memory-heavy tail leaves a core to spare (bench/NOTES.md).
+    let (counts, run) = rayon::join(
+        || -> Result<_> {
+            Ok((
+                stats::compute(store, &period_filter, Period::Day)?,
+                stats::compute(store, &prev_filter, Period::Day)?,
+            ))
+        },
+        || {
+            analyses::run_period(
+                store,
+                req.config,
+                Some(req.from_ns),
+                Some(req.to_ns),
+                analyses::REGISTRY,
+            )
+        },
     );
+    let (current, previous) = counts?;
     let mut by_sev: BTreeMap<Severity, u64> = [
         Severity::High,
         Severity::Medium,
