@@ -269,8 +269,8 @@ impl Numbered {
         // grouped by pair, each pair's instants in order. The uses themselves are moved rather
         // than their row numbers, so that only the counting sort's writes land in random places;
         // an actor's few hundred uses sort in the cache. Two counting sorts (by address, then by
-        // actor) and then a sort of each pair's instants took 0.40 s against 0.33 s here on a 5M
-        // store (bench/NOTES.md).
+        // actor) and then a sort of each pair's instants, single-threaded but for the last, took
+        // 0.48-0.56 s against 0.46-0.49 s on a 5M store (bench/NOTES.md).
         let kept = |ns: Option<i64>, actor: u32| ns.filter(|_| actor != NULL_STR);
         // Where each actor's uses start, and (`next`) where the next one goes.
         let mut starts = vec![0usize; actors.len() + 1];
