@@ -35,6 +35,9 @@ same affected user, for the types whose object includes one: memberships, roles,
 - An inverse by a *different* actor: undoing someone else's change is review or correction, not an
   inadvertent change of one's own, and it is ordinary team work; it is not reported here (the
   change history itself is in `auditlens query`).
+- An inverse on another affected user whose object reads the same (the object's parts are joined
+  with `/`, so a name containing `/` could make two users' objects alike): another user's
+  membership or role is another object.
 
 # Findings and severity
 - One finding per reversal: **low** (a single undo is usually harmless, but worth a look).
@@ -488,8 +491,8 @@ fn family(e: &EventType) -> (&'static str, bool) {
 /// so the details of the rest are never parsed. `rows` are `(actor, group, forward)` in time
 /// order.
 ///
-/// The rows are sorted (on both cores) by actor, family, direction and time, so each group's
-/// times are contiguous and sorted, and one merge-like pass per actor and family answers every
+/// The rows are sorted (on both cores) by actor, group, direction and time, so each group's
+/// times are contiguous and sorted, and one merge-like pass per actor and group answers every
 /// row. A map of groups built row by row on one thread was a tenth of this analysis on a large
 /// store, at its end, while the other core was idle.
 fn could_pair<A: Ord + Copy + Send + Sync, F: Ord + Copy + Send + Sync>(
