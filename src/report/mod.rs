@@ -621,17 +621,14 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
         wanted.append_value(id.hex_digits().as_str());
     }
     let mut df = lookup(period, wanted.finish().into_column())?;
-    // What the period did not hold: the found ids parsed and taken out of the set of 16-byte ids.
+    // The found rows' ids, parsed once, row for row with `df`; `ids` keeps what is still missing.
     // (Half a million found ids taken out of a set of their strings one by one took a quarter of
-    // a second on one thread, an anti-join of the two string columns 0.11 s; this takes a few
-    // hundredths.)
-    for id in event_ids(&df, store.root())?.into_iter().flatten() {
-        ids.remove(&id);
+    // a second on one thread, an anti-join of the two string columns 0.11 s; taking the parsed
+    // ids out of the set of 16-byte ids takes a few hundredths.)
+    let mut id = event_ids(&df, store.root())?;
+    for found in id.iter().flatten() {
+        ids.remove(found);
     }
-    let mut missing: PlHashSet<String> = ids
-        .iter()
-        .map(|id| id.hex_digits().as_str().to_owned())
-        .collect();
     // The rest lie before the period (baselines, access windows or shared-address stretches
     // opened earlier) or after it (a coverage gap cites the first event after its end), almost
     // always close to it: search outward from the period in spans doubling from one day,
@@ -640,27 +637,29 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
     let first = parts.iter().map(|p| p.min_ns).min().unwrap_or(i64::MAX);
     let last = parts.iter().map(|p| p.max_ns).max().unwrap_or(i64::MIN);
     let (mut before, mut after, mut span) = (period.0, period.1, NANOS_PER_DAY);
-    while !missing.is_empty() && (before > first || after <= last) {
+    while !ids.is_empty() && (before > first || after <= last) {
         let earlier = (before.saturating_sub(span), before);
         let later = (after, after.saturating_add(span));
         for (range, any) in [(earlier, before > first), (later, after <= last)] {
-            if any && !missing.is_empty() {
-                let keys: Vec<&str> = missing.iter().map(String::as_str).collect();
+            if any && !ids.is_empty() {
+                let keys: Vec<String> = ids
+                    .iter()
+                    .map(|id| id.hex_digits().as_str().to_owned())
+                    .collect();
                 let found = lookup(range, Column::new(cols::EVENT_ID.into(), keys))?;
-                remove_found(&mut missing, &found)?;
+                let found_ids = event_ids(&found, store.root())?;
+                for found in found_ids.iter().flatten() {
+                    ids.remove(found);
+                }
+                id.extend(found_ids);
                 df.vstack_mut_owned(found)?;
             }
         }
         (before, after, span) = (earlier.0, later.1, span.saturating_mul(2));
     }
-    let df = df.sort(
-        [cols::TIMESTAMP_NS, cols::EVENT_ID],
-        SortMultipleOptions::default(),
-    )?;
     // Columns as plain vectors (iterated once: `get(i)` would locate the row's chunk, of the many
     // the streaming scans return, for every row). Labels, actors and files are numbered
     // ([`number_strings`]) and each shared by all its events.
-    let id = event_ids(&df, store.root())?;
     let ts = opt_i64s(&df, cols::TIMESTAMP_NS)?;
     let shared = |name: &str| -> Result<(Vec<Arc<str>>, Vec<u32>)> {
         let (names, rows) = number_strings(df.column(name)?.str()?)
@@ -674,13 +673,17 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
         shared(cols::ACTOR_NAME)?,
         shared(cols::SOURCE_FILE)?,
     );
+    // The rows by time, then id (the ids' order is their hex digits' order).
+    let mut order: Vec<usize> = (0..df.height()).collect();
+    order.par_sort_by_key(|&i| (ts[i], id[i]));
     let empty: Arc<str> = Arc::from("");
     let line: Vec<Option<u64>> = df.column(cols::SOURCE_LINE)?.u64()?.iter().collect();
-    Ok((0..df.height())
-        .filter_map(|i| {
+    Ok((0..order.len())
+        .filter_map(|k| {
+            let i = order[k];
             let event_id = id[i]?;
-            // Sorted by time and id, so an event found twice is on adjacent rows.
-            if i > 0 && id[i - 1] == Some(event_id) {
+            // In order of time and id, so an event found twice is on adjacent rows.
+            if k > 0 && id[order[k - 1]] == Some(event_id) {
                 return None;
             }
             Some(CitedEvent {
@@ -693,14 +696,6 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
             })
         })
         .collect())
-}
-
-/// Take the event ids of `found` out of `missing`.
-fn remove_found(missing: &mut PlHashSet<String>, found: &DataFrame) -> Result<()> {
-    for id in found.column(cols::EVENT_ID)?.str()?.iter().flatten() {
-        missing.remove(id);
-    }
-    Ok(())
 }
 
 /// The findings of one analysis.
