@@ -36,6 +36,7 @@ use crate::model::EventId;
 use crate::model::catalog::{Catalog, Tag};
 use crate::model::schema::cols;
 use crate::store::Store;
+use crate::store::parquet::ParquetFile;
 use crate::time::format_timestamp;
 
 /// How much a finding matters.
@@ -541,17 +542,36 @@ pub fn findings_frame(findings: &[Finding]) -> Result<DataFrame> {
     Ok(DataFrame::new(n, columns)?)
 }
 
+/// Findings per row group of `findings.parquet`.
+const FINDINGS_PER_ROW_GROUP: usize = 8 * 1024;
+
 /// Save findings next to the store for notebooks (`STORE/findings/findings.parquet`), atomically.
+///
+/// A whole-store run of a large store has about 80,000 findings citing 1.5 million events: built
+/// and compressed as one frame on one thread, the file took longer than the JSON printed beside
+/// it (bench/NOTES.md). Row groups of [`FINDINGS_PER_ROW_GROUP`] findings are built and encoded
+/// side by side, then written in order. The cited ids and the summaries, distinct on almost
+/// every row, are written without polars' dictionary attempt.
 pub fn save_findings(store: &Store, findings: &[Finding]) -> Result<std::path::PathBuf> {
     let dir = store.findings_dir();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let path = dir.join("findings.parquet");
     let tmp = dir.join(".findings.parquet.partial");
-    let mut df = findings_frame(findings)?;
     let f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    ParquetWriter::new(f)
-        .with_compression(crate::store::writer::zstd())
-        .finish(&mut df)?;
+    let mut out = ParquetFile::new(
+        f,
+        findings_frame(&[])?.schema(),
+        crate::store::writer::zstd().into(),
+        &["summary", "event_ids"],
+    )?;
+    let groups = findings
+        .par_chunks(FINDINGS_PER_ROW_GROUP)
+        .map(|chunk| out.encode(&findings_frame(chunk)?))
+        .collect::<Result<Vec<_>>>()?;
+    for group in &groups {
+        out.write_encoded(group)?;
+    }
+    out.finish()?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     Ok(path)
 }

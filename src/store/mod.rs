@@ -18,7 +18,7 @@ an interrupted ingest left behind.
 
 pub mod lock;
 pub mod manifest;
-mod parquet;
+pub(crate) mod parquet;
 pub mod writer;
 
 use std::fs;

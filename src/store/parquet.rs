@@ -1,5 +1,6 @@
 /*!
-The store's Parquet files, written row group by row group with an encoding chosen per column.
+The store's Parquet files (and `findings.parquet`), written row group by row group with an encoding
+chosen per column.
 
 Polars' own writer (`ParquetWriter`) tries dictionary encoding on every string and integer column.
 For most of the schema that is right (event types, actors and addresses repeat), but not for
@@ -9,6 +10,10 @@ dictionary (kept for about two thirds of the row groups, which saves nothing onc
 the repeats). Those two columns are written PLAIN here (the store comes out the same size, 292 MB
 for 5M events); every other column keeps polars' choice. That saves about 1% of ingest's CPU
 (perf samples, 1M rows).
+
+Ingest writes each row group as it goes ([`ParquetFile::write`], on its encoder thread); a file
+written at once can have its row groups encoded side by side first ([`ParquetFile::encode`]) and
+then written in order ([`ParquetFile::write_encoded`]).
 
 Every column keeps its min/max statistics, even where they prune nothing (random ids, JSON
 texts): DuckDB 2.0 filtered out every row of a column written without them (`WHERE event_id =
@@ -20,9 +25,9 @@ use std::fs::File;
 use polars::prelude::*;
 use polars_parquet::read::ParquetError;
 use polars_parquet::write::{
-    CompressionOptions, Compressor, DynIter, DynStreamingIterator, Encoding,
-    FallibleStreamingIterator, FileWriter, ParquetType, StatisticsOptions, Version, WriteOptions,
-    array_to_columns, get_dtype_encoding,
+    CompressedPage, CompressionOptions, Compressor, DynIter, DynStreamingIterator, Encoding,
+    FallibleStreamingIterator, FileWriter, Page, ParquetType, StatisticsOptions, Version,
+    WriteOptions, array_to_columns, compress, fallible_streaming_iterator, get_dtype_encoding,
 };
 
 use crate::error::Result;
@@ -33,8 +38,15 @@ struct ColumnPlan {
     encodings: Vec<Encoding>,
 }
 
+/// One row group, encoded and compressed ([`ParquetFile::encode`]), waiting to be written.
+pub struct EncodedRowGroup {
+    rows: u64,
+    /// The pages of each leaf column, in schema order.
+    columns: Vec<Vec<CompressedPage>>,
+}
+
 /// A Parquet file being written: one row group per chunk of each frame handed to
-/// [`ParquetFile::write`].
+/// [`ParquetFile::write`] or [`ParquetFile::encode`].
 pub struct ParquetFile {
     writer: FileWriter<File>,
     columns: Vec<ColumnPlan>,
@@ -85,31 +97,82 @@ impl ParquetFile {
         })
     }
 
-    /// Write `df`, one row group per chunk (empty chunks are skipped).
+    /// Write `df`, one row group per chunk (empty chunks are skipped), each page compressed as
+    /// the writer takes it.
     pub fn write(&mut self, df: &DataFrame) -> Result<()> {
         for batch in df.iter_chunks(CompatLevel::newest(), false) {
             let rows = batch.len();
             if rows == 0 {
                 continue;
             }
-            // What polars' `row_group_iter` does, with errors returned rather than unwrapped.
             let compression = self.options.compression;
-            let mut leaves = Vec::new();
-            for (array, plan) in batch.into_arrays().into_iter().zip(&self.columns) {
-                let encoded =
-                    array_to_columns(array, plan.type_.clone(), self.options, &plan.encodings)?;
-                leaves.extend(encoded.into_iter().map(move |pages| {
+            let leaves = self
+                .leaves(batch.into_arrays())?
+                .into_iter()
+                .map(move |pages| {
                     let pages =
                         pages.map(|p| p.map_err(|e| ParquetError::OutOfSpec(e.to_string())));
                     let compressed = Compressor::new(DynIter::new(pages), compression, Vec::new())
                         .map_err(PolarsError::from);
                     Ok(DynStreamingIterator::new(compressed))
-                }));
-            }
-            self.writer
-                .write(rows as u64, DynIter::new(leaves.into_iter()))?;
+                });
+            self.writer.write(rows as u64, DynIter::new(leaves))?;
         }
         Ok(())
+    }
+
+    /// `df` encoded and compressed, one row group per chunk (empty chunks are skipped), for
+    /// [`ParquetFile::write_encoded`]. It needs only `&self`, so the row groups of a file can be
+    /// encoded on several threads and then written in order.
+    pub fn encode(&self, df: &DataFrame) -> Result<Vec<EncodedRowGroup>> {
+        let mut groups = Vec::new();
+        for batch in df.iter_chunks(CompatLevel::newest(), false) {
+            let rows = batch.len() as u64;
+            if rows == 0 {
+                continue;
+            }
+            let columns = self
+                .leaves(batch.into_arrays())?
+                .into_iter()
+                .map(|pages| {
+                    pages
+                        .map(|page| {
+                            compress(page?, Vec::new(), self.options.compression)
+                                .map_err(PolarsError::from)
+                        })
+                        .collect::<PolarsResult<Vec<_>>>()
+                })
+                .collect::<PolarsResult<Vec<_>>>()?;
+            groups.push(EncodedRowGroup { rows, columns });
+        }
+        Ok(groups)
+    }
+
+    /// Write row groups made by [`ParquetFile::encode`], in the order given.
+    pub fn write_encoded(&mut self, groups: &[EncodedRowGroup]) -> Result<()> {
+        for group in groups {
+            let leaves = group.columns.iter().map(|pages| {
+                let pages = fallible_streaming_iterator::convert(pages.iter().map(Ok));
+                Ok::<_, PolarsError>(DynStreamingIterator::new(pages))
+            });
+            self.writer.write(group.rows, DynIter::new(leaves))?;
+        }
+        Ok(())
+    }
+
+    /// One batch's arrays as pages, each leaf column (a list has one) encoded as planned: what
+    /// polars' `row_group_iter` does, with errors returned rather than unwrapped.
+    fn leaves(&self, arrays: Vec<ArrayRef>) -> Result<Vec<DynIter<'static, PolarsResult<Page>>>> {
+        let mut leaves = Vec::new();
+        for (array, plan) in arrays.into_iter().zip(&self.columns) {
+            leaves.extend(array_to_columns(
+                array,
+                plan.type_.clone(),
+                self.options,
+                &plan.encodings,
+            )?);
+        }
+        Ok(leaves)
     }
 
     /// Write the footer (with polars' Arrow schema, so the column types read back exactly).
@@ -171,6 +234,56 @@ mod tests {
         assert!(!dictionary["details"]);
         assert!(dictionary["actor"]);
 
+        let back = LazyFrame::scan_parquet_files(
+            vec![PlRefPath::new(path.to_string_lossy().as_ref())].into(),
+            ScanArgsParquet::default(),
+        )
+        .unwrap()
+        .collect()
+        .unwrap();
+        assert!(back.equals_missing(&df));
+    }
+
+    /// Row groups encoded on their own (here in reverse order) and written in the order given
+    /// read back as the frame, lists included.
+    #[test]
+    fn encoded_row_groups_are_written_in_the_order_given() {
+        let n = 300;
+        let mut df = df!(
+            "summary" => (0..n).map(|i| format!("finding {i}")).collect::<Vec<_>>(),
+            "severity" => (0..n).map(|i| ["low", "high"][i % 2]).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let ids: Vec<Series> = (0..n)
+            .map(|i| {
+                Series::new(
+                    "".into(),
+                    (0..i % 4).map(|k| format!("{i}-{k}")).collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        df.with_column(Column::new("event_ids".into(), ids))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.parquet");
+        let mut f = ParquetFile::new(
+            File::create(&path).unwrap(),
+            df.schema(),
+            CompressionOptions::Zstd(None),
+            &["summary", "event_ids"],
+        )
+        .unwrap();
+        let parts: Vec<Vec<EncodedRowGroup>> = (0..3)
+            .rev()
+            .map(|k| f.encode(&df.slice(k * 100, 100)).unwrap())
+            .collect();
+        for part in parts.iter().rev() {
+            f.write_encoded(part).unwrap();
+        }
+        f.finish().unwrap();
+
+        let meta = read_metadata(&mut File::open(&path).unwrap()).unwrap();
+        assert_eq!(meta.row_groups.len(), 3);
         let back = LazyFrame::scan_parquet_files(
             vec![PlRefPath::new(path.to_string_lossy().as_ref())].into(),
             ScanArgsParquet::default(),
