@@ -6,7 +6,7 @@ The console keeps 90 days, so a week nobody exported is lost for good; an audito
 see and explain such gaps. `stats` prints these figures and the weekly report uses this same code.
 */
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
@@ -174,7 +174,6 @@ pub fn compute(store: &Store, filter: &Filter, period: Period) -> Result<Stats> 
     for (d, _, k) in &counts {
         *per_day.entry(*d).or_default() += k;
     }
-    let mut empty_days = Vec::new();
     if let (Some(&first_day), Some(&last_day)) = (per_day.keys().next(), per_day.keys().next_back())
     {
         // Every period from the first to the last event, empty ones included.
@@ -199,18 +198,8 @@ pub fn compute(store: &Store, filter: &Filter, period: Period) -> Result<Stats> 
                 *periods[i].by_category.entry(c.clone()).or_default() += k;
             }
         }
-        let mut run: Option<(i64, i64)> = None;
-        for d in first_day..=last_day {
-            if per_day.contains_key(&d) {
-                if let Some((a, b)) = run.take() {
-                    empty_days.push(day_range(a, b));
-                }
-            } else {
-                run = Some(run.map_or((d, d), |(a, _)| (a, d)));
-            }
-        }
     }
-
+    let empty_days = empty_runs(per_day.keys().copied());
     Ok(Stats {
         period,
         total_events: counts.iter().map(|(_, _, k)| k).sum(),
@@ -223,6 +212,65 @@ pub fn compute(store: &Store, filter: &Filter, period: Period) -> Result<Stats> 
         unknown_event_types: unknown_types(store, filter)?,
         sources: store.manifest().sources.len() as u64,
     })
+}
+
+/// The runs of days without events between the first and the last of `days` (days since the
+/// epoch, ascending).
+fn empty_runs(days: impl IntoIterator<Item = i64>) -> Vec<DayRange> {
+    let mut runs = Vec::new();
+    let mut prev: Option<i64> = None;
+    for d in days {
+        if let Some(p) = prev
+            && d > p + 1
+        {
+            runs.push(day_range(p + 1, d - 1));
+        }
+        prev = Some(d);
+    }
+    runs
+}
+
+/// [`Stats::empty_days`] of the events in `[from, to)` (`None`: unbounded), from the manifest
+/// rather than by counting: each part holds events of one UTC day, and its time range tells
+/// whether they lie in the period. Only a day that the period's start or end cuts through is
+/// looked for in the store (none for a period of whole days such as a week). The coverage-gaps
+/// analysis needs nothing else of [`compute`], whose counts read two columns of every event.
+pub fn empty_days(store: &Store, from: Option<i64>, to: Option<i64>) -> Result<Vec<DayRange>> {
+    let (lo, hi) = (from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX));
+    let mut days = BTreeSet::new();
+    let mut cut = BTreeSet::new();
+    for p in &store.manifest().parts {
+        if p.rows == 0 || p.max_ns < lo || p.min_ns >= hi {
+            continue;
+        }
+        let day = p.min_ns.div_euclid(NANOS_PER_DAY);
+        if lo <= p.min_ns && p.max_ns < hi {
+            days.insert(day);
+        } else {
+            cut.insert(day);
+        }
+    }
+    for day in cut {
+        if days.contains(&day) {
+            continue;
+        }
+        let start = day.saturating_mul(NANOS_PER_DAY);
+        let (a, b) = (lo.max(start), hi.min(start.saturating_add(NANOS_PER_DAY)));
+        let any = store
+            .scan(Some((a, b)))?
+            .filter(
+                col(cols::TIMESTAMP_NS)
+                    .gt_eq(lit(a))
+                    .and(col(cols::TIMESTAMP_NS).lt(lit(b))),
+            )
+            .select([col(cols::TIMESTAMP_NS)])
+            .limit(1)
+            .collect()?;
+        if any.height() > 0 {
+            days.insert(day);
+        }
+    }
+    Ok(empty_runs(days))
 }
 
 fn day_range(a: i64, b: i64) -> DayRange {
@@ -257,7 +305,7 @@ fn first_last(store: &Store, filter: &Filter) -> Result<(Option<i64>, Option<i64
 }
 
 /// Gaps between the merged event-time ranges of every ingested export, within the filter's range.
-fn uncovered(store: &Store, filter: &Filter) -> Vec<TimeGap> {
+pub fn uncovered(store: &Store, filter: &Filter) -> Vec<TimeGap> {
     let mut ranges: Vec<(i64, i64)> = store
         .manifest()
         .sources

@@ -1,7 +1,8 @@
 /*!
 coverage-gaps: days without a single event inside the period, and stretches no ingested export
 covered. The console keeps only 90 days, so an auditor must explain each gap before it becomes
-permanent. The figures come from [`crate::stats`], the code `auditlens stats` uses.
+permanent. The figures come from [`crate::stats`], the code `auditlens stats` uses: the empty days
+from the manifest ([`crate::stats::empty_days`]), without counting the period's events.
 */
 
 use polars::prelude::*;
@@ -11,7 +12,7 @@ use crate::error::Result;
 use crate::filter::Filter;
 use crate::model::EventId;
 use crate::model::schema::cols;
-use crate::stats::{Period, compute};
+use crate::stats::{empty_days, uncovered};
 use crate::time::{NANOS_PER_DAY, parse_timestamp};
 
 pub struct CoverageGaps;
@@ -31,9 +32,8 @@ impl Analysis for CoverageGaps {
             to_ns: ctx.to_ns,
             ..Filter::default()
         };
-        let stats = compute(ctx.store, &filter, Period::Day)?;
         let mut out = Vec::new();
-        for gap in &stats.empty_days {
+        for gap in &empty_days(ctx.store, ctx.from_ns, ctx.to_ns)? {
             let (Ok(from), Ok(to)) = (
                 parse_timestamp(&format!("{}T00:00:00Z", gap.from)),
                 parse_timestamp(&format!("{}T00:00:00Z", gap.to)),
@@ -59,7 +59,7 @@ impl Analysis for CoverageGaps {
                 event_ids: ids,
             });
         }
-        for gap in &stats.uncovered {
+        for gap in &uncovered(ctx.store, &filter) {
             let (Ok(from), Ok(to)) = (parse_timestamp(&gap.from), parse_timestamp(&gap.to)) else {
                 continue;
             };

@@ -261,6 +261,94 @@ fn stats_reports_periods_gaps_and_unknown_types() {
 }
 
 #[test]
+fn coverage_gaps_find_the_empty_days_stats_counts_when_the_period_cuts_days() {
+    // coverage-gaps reads the empty days off the manifest (each part holds one day and knows its
+    // time range) and looks in the store only for the days the period's ends cut through.
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut csv = String::from(
+        "Date observed,Username,User type,Event type,IP address,Affected user,Details\n",
+    );
+    for t in [
+        "2026-04-01T08:00:00Z",
+        "2026-04-01T20:00:00Z",
+        "2026-04-03T10:00:00Z",
+        "2026-04-06T10:00:00Z",
+        "2026-04-06T22:00:00Z",
+        "2026-04-09T10:00:00Z",
+    ] {
+        csv.push_str(&format!("{t},a@x.com,User,Console login,,,\n"));
+    }
+    let file = dir.path().join("one.csv");
+    std::fs::write(&file, csv).unwrap();
+    ingest_json(&store, &[&file], &[]);
+    let cases: [(&[&str], &[&str]); 3] = [
+        (
+            &[],
+            &[
+                "2026-04-02 .. 2026-04-02",
+                "2026-04-04 .. 2026-04-05",
+                "2026-04-07 .. 2026-04-08",
+            ],
+        ),
+        // Both ends cut a day that keeps an event inside the period.
+        (
+            &[
+                "--from",
+                "2026-04-01T12:00:00Z",
+                "--to",
+                "2026-04-06T12:00:00Z",
+            ],
+            &["2026-04-02 .. 2026-04-02", "2026-04-04 .. 2026-04-05"],
+        ),
+        // Both ends cut a day whose events all lie outside: only 04-03 has events.
+        (
+            &[
+                "--from",
+                "2026-04-01T21:00:00Z",
+                "--to",
+                "2026-04-06T09:00:00Z",
+            ],
+            &[],
+        ),
+    ];
+    for (period, want) in cases {
+        let gaps: Vec<String> = analyze_jsonl(
+            &store,
+            &[&["--only", "coverage-gaps"], period].concat(),
+            None,
+        )
+        .iter()
+        .filter(|f| f["count"].as_u64() > Some(0))
+        .map(|f| f["subject"].as_str().unwrap().to_owned())
+        .collect();
+        assert_eq!(gaps, want, "{period:?}");
+        // The same days as `stats`, which counts the period's events per day.
+        let out = auditlens()
+            .args(["stats", "--format", "json", "--store"])
+            .arg(&store)
+            .args(period)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let counted: Vec<String> = s["empty_days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} .. {}",
+                    d["from"].as_str().unwrap(),
+                    d["to"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(gaps, counted, "{period:?}");
+    }
+}
+
+#[test]
 fn a_closed_pipe_ends_quietly() {
     // Enough rows that the output outgrows the pipe's buffer after `head` has gone.
     let dir = tempfile::tempdir().unwrap();
