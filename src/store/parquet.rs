@@ -190,6 +190,17 @@ mod tests {
 
     use super::*;
 
+    /// The file at `path` as polars reads it.
+    fn read_back(path: &std::path::Path) -> DataFrame {
+        LazyFrame::scan_parquet_files(
+            vec![PlRefPath::new(path.to_string_lossy().as_ref())].into(),
+            ScanArgsParquet::default(),
+        )
+        .unwrap()
+        .collect()
+        .unwrap()
+    }
+
     /// The columns named plain get no dictionary, the others keep polars' dictionary where it
     /// pays, and the frame reads back exactly (types, nulls, lists).
     #[test]
@@ -234,14 +245,7 @@ mod tests {
         assert!(!dictionary["details"]);
         assert!(dictionary["actor"]);
 
-        let back = LazyFrame::scan_parquet_files(
-            vec![PlRefPath::new(path.to_string_lossy().as_ref())].into(),
-            ScanArgsParquet::default(),
-        )
-        .unwrap()
-        .collect()
-        .unwrap();
-        assert!(back.equals_missing(&df));
+        assert!(read_back(&path).equals_missing(&df));
     }
 
     /// Row groups encoded on their own (here in reverse order) and written in the order given
@@ -284,13 +288,6 @@ mod tests {
 
         let meta = read_metadata(&mut File::open(&path).unwrap()).unwrap();
         assert_eq!(meta.row_groups.len(), 3);
-        let back = LazyFrame::scan_parquet_files(
-            vec![PlRefPath::new(path.to_string_lossy().as_ref())].into(),
-            ScanArgsParquet::default(),
-        )
-        .unwrap()
-        .collect()
-        .unwrap();
-        assert!(back.equals_missing(&df));
+        assert!(read_back(&path).equals_missing(&df));
     }
 }
