@@ -112,40 +112,76 @@ pub struct Stats {
 /// Minimum length of a gap between exports that is worth reporting.
 const UNCOVERED_MIN_NS: i64 = NANOS_PER_DAY;
 
-/// Count events of `filter` per day and category (the basis of every figure here).
-pub fn day_category_counts(store: &Store, filter: &Filter) -> Result<Vec<(i64, String, u64)>> {
-    // Days since the epoch; the date of the UTC timestamp is a floor division that also holds for
-    // instants before 1970.
-    let day = col(cols::TIMESTAMP)
-        .dt()
-        .date()
-        .cast(DataType::Int32)
-        .cast(DataType::Int64)
-        .alias("day");
+/// Events of one day and category: how many, and the first and last instant.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DayCount {
+    /// Days since the epoch (UTC).
+    pub day: i64,
+    pub category: String,
+    pub events: u64,
+    pub first_ns: i64,
+    pub last_ns: i64,
+}
+
+/// Count events of `filter` per day and category (the basis of every figure here), with each
+/// group's first and last instant: one scan of two columns gives the counts and the period's
+/// first and last event, which used to take a scan each.
+pub fn day_category_counts(store: &Store, filter: &Filter) -> Result<Vec<DayCount>> {
+    // The instant's day as its first nanosecond: polars' integer `%` is a floored modulo, so this
+    // holds for instants before 1970 too (and needs neither the datetime column nor a division,
+    // which polars does in floating point or behind its `round_series` feature).
+    let ns = || col(cols::TIMESTAMP_NS);
+    let by = || {
+        [
+            (ns() - ns() % lit(NANOS_PER_DAY)).alias("day"),
+            col(cols::CATEGORY),
+        ]
+    };
+    let aggs = || {
+        [
+            len().alias("n"),
+            ns().min().alias("first"),
+            ns().max().alias("last"),
+        ]
+    };
     let df = if filter.ips.is_empty() {
         let lf = filter.scan(store)?;
         // Streaming: the in-memory engine held both columns of every file at once (740 MB for
         // 5M events) to produce a few hundred rows.
-        lf.group_by([day, col(cols::CATEGORY)])
-            .agg([len().alias("n")])
+        lf.group_by(by())
+            .agg(aggs())
             .collect_with_engine(Engine::Streaming)?
             .unwrap_single()
     } else {
         filter
-            .load(store, Some(&[cols::TIMESTAMP, cols::CATEGORY]))?
+            .load(store, Some(&[cols::TIMESTAMP_NS, cols::CATEGORY]))?
             .lazy()
-            .group_by([day, col(cols::CATEGORY)])
-            .agg([len().alias("n")])
+            .group_by(by())
+            .agg(aggs())
             .collect()?
     };
     let days = df.column("day")?.i64()?;
     let cats = df.column(cols::CATEGORY)?.str()?;
     let n = df.column("n")?.cast(&DataType::UInt64)?;
     let n = n.u64()?;
+    let first = df.column("first")?.i64()?;
+    let last = df.column("last")?.i64()?;
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
-        if let (Some(d), Some(c), Some(k)) = (days.get(i), cats.get(i), n.get(i)) {
-            out.push((d, c.to_owned(), k));
+        if let (Some(start), Some(c), Some(events), Some(first_ns), Some(last_ns)) = (
+            days.get(i),
+            cats.get(i),
+            n.get(i),
+            first.get(i),
+            last.get(i),
+        ) {
+            out.push(DayCount {
+                day: start.div_euclid(NANOS_PER_DAY),
+                category: c.to_owned(),
+                events,
+                first_ns,
+                last_ns,
+            });
         }
     }
     out.sort();
@@ -155,10 +191,11 @@ pub fn day_category_counts(store: &Store, filter: &Filter) -> Result<Vec<(i64, S
 /// Compute the statistics of the events `filter` selects.
 pub fn compute(store: &Store, filter: &Filter, period: Period) -> Result<Stats> {
     let counts = day_category_counts(store, filter)?;
-    let (first, last) = first_last(store, filter)?;
+    let first = counts.iter().map(|c| c.first_ns).min();
+    let last = counts.iter().map(|c| c.last_ns).max();
     let catalog = Catalog::get();
     let present: std::collections::HashSet<&str> =
-        counts.iter().map(|(_, c, _)| c.as_str()).collect();
+        counts.iter().map(|c| c.category.as_str()).collect();
     let mut categories: Vec<String> = catalog
         .categories()
         .iter()
@@ -171,8 +208,8 @@ pub fn compute(store: &Store, filter: &Filter, period: Period) -> Result<Stats> 
 
     let mut periods: Vec<PeriodCounts> = Vec::new();
     let mut per_day: BTreeMap<i64, u64> = BTreeMap::new();
-    for (d, _, k) in &counts {
-        *per_day.entry(*d).or_default() += k;
+    for c in &counts {
+        *per_day.entry(c.day).or_default() += c.events;
     }
     if let (Some(&first_day), Some(&last_day)) = (per_day.keys().next(), per_day.keys().next_back())
     {
@@ -191,25 +228,33 @@ pub fn compute(store: &Store, filter: &Filter, period: Period) -> Result<Stats> 
             });
             start = period.next(s);
         }
-        for (d, c, k) in &counts {
-            let (label, _) = period.of(date_of(d * NANOS_PER_DAY));
+        for c in &counts {
+            let (label, _) = period.of(date_of(c.day * NANOS_PER_DAY));
             if let Some(&i) = index.get(&label) {
-                periods[i].total += k;
-                *periods[i].by_category.entry(c.clone()).or_default() += k;
+                periods[i].total += c.events;
+                *periods[i]
+                    .by_category
+                    .entry(c.category.clone())
+                    .or_default() += c.events;
             }
         }
     }
     let empty_days = empty_runs(per_day.keys().copied());
     Ok(Stats {
         period,
-        total_events: counts.iter().map(|(_, _, k)| k).sum(),
+        total_events: counts.iter().map(|c| c.events).sum(),
         first_event: first.map(format_timestamp),
         last_event: last.map(format_timestamp),
         categories,
         periods,
         empty_days,
         uncovered: uncovered(store, filter),
-        unknown_event_types: unknown_types(store, filter)?,
+        // Unknown types are counted under `Other`: without such events there is nothing to list.
+        unknown_event_types: if present.contains(OTHER_CATEGORY) {
+            unknown_types(store, filter)?
+        } else {
+            Vec::new()
+        },
         sources: store.manifest().sources.len() as u64,
     })
 }
@@ -281,29 +326,6 @@ fn day_range(a: i64, b: i64) -> DayRange {
     }
 }
 
-fn first_last(store: &Store, filter: &Filter) -> Result<(Option<i64>, Option<i64>)> {
-    let df = if filter.ips.is_empty() {
-        let lf = filter.scan(store)?;
-        lf.select([
-            col(cols::TIMESTAMP_NS).min().alias("a"),
-            col(cols::TIMESTAMP_NS).max().alias("b"),
-        ])
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single()
-    } else {
-        filter
-            .load(store, Some(&[cols::TIMESTAMP_NS]))?
-            .lazy()
-            .select([
-                col(cols::TIMESTAMP_NS).min().alias("a"),
-                col(cols::TIMESTAMP_NS).max().alias("b"),
-            ])
-            .collect()?
-    };
-    let get = |c: &str| -> Result<Option<i64>> { Ok(df.column(c)?.i64()?.get(0)) };
-    Ok((get("a")?, get("b")?))
-}
-
 /// Gaps between the merged event-time ranges of every ingested export, within the filter's range.
 pub fn uncovered(store: &Store, filter: &Filter) -> Vec<TimeGap> {
     let mut ranges: Vec<(i64, i64)> = store
@@ -335,17 +357,28 @@ pub fn uncovered(store: &Store, filter: &Filter) -> Vec<TimeGap> {
 }
 
 fn unknown_types(store: &Store, filter: &Filter) -> Result<Vec<TypeCount>> {
-    let lf = filter.scan(store)?;
-    let df = lf
-        .filter(col(cols::CATEGORY).eq(lit(OTHER_CATEGORY)))
-        .group_by([col(cols::EVENT_TYPE), col(cols::EVENT_LABEL)])
-        .agg([len().alias("n")])
-        .sort(
-            ["n"],
-            SortMultipleOptions::default().with_order_descending(true),
-        )
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
+    let other = || col(cols::CATEGORY).eq(lit(OTHER_CATEGORY));
+    let count = |lf: LazyFrame| {
+        lf.group_by([col(cols::EVENT_TYPE), col(cols::EVENT_LABEL)])
+            .agg([len().alias("n")])
+            // Most frequent first; ties by name, so the order does not depend on the scan's.
+            .sort(
+                ["n", cols::EVENT_TYPE, cols::EVENT_LABEL],
+                SortMultipleOptions::default().with_order_descending_multi([true, false, false]),
+            )
+    };
+    let df = if filter.ips.is_empty() {
+        count(filter.scan(store)?.filter(other()))
+            .collect_with_engine(Engine::Streaming)?
+            .unwrap_single()
+    } else {
+        // The address part of the filter applies to loaded rows (as for the counts).
+        let rows = filter.load(
+            store,
+            Some(&[cols::EVENT_TYPE, cols::EVENT_LABEL, cols::CATEGORY]),
+        )?;
+        count(rows.lazy().filter(other())).collect()?
+    };
     let t = df.column(cols::EVENT_TYPE)?.str()?;
     let l = df.column(cols::EVENT_LABEL)?.str()?;
     let n = df.column("n")?.cast(&DataType::UInt64)?;

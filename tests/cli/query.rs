@@ -230,17 +230,28 @@ fn stats_reports_periods_gaps_and_unknown_types() {
     let b = dir.path().join("b.csv");
     std::fs::write(&a, format!("{header}2026-04-01T10:00:00Z,a@x.com,User,Console login,,,\n2026-04-02T10:00:00Z,a@x.com,User,Case created,,,\n")).unwrap();
     // Nothing exported for 2026-04-03 .. 2026-04-06.
-    std::fs::write(&b, format!("{header}2026-04-07T10:00:00Z,a@x.com,User,Console login,,,\n2026-04-07T11:00:00Z,a@x.com,User,Mystery thing,,,\n")).unwrap();
+    std::fs::write(&b, format!("{header}2026-04-07T10:00:00Z,a@x.com,User,Console login,,,\n2026-04-07T11:00:00Z,a@x.com,User,Mystery thing,203.0.113.9,,\n2026-04-07T12:30:00Z,a@x.com,User,Odd thing,198.51.100.7,,\n")).unwrap();
     ingest_json(&store, &[&a, &b], &[]);
-    let out = auditlens()
-        .args(["stats", "--by", "day", "--format", "json", "--store"])
-        .arg(&store)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(s["total_events"], 4);
+    let stats = |args: &[&str]| -> serde_json::Value {
+        let out = auditlens()
+            .args(["stats", "--format", "json", "--store"])
+            .arg(&store)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let s = stats(&["--by", "day"]);
+    assert_eq!(s["total_events"], 5);
+    assert_eq!(s["first_event"], "2026-04-01T10:00:00Z");
+    assert_eq!(s["last_event"], "2026-04-07T12:30:00Z");
     assert_eq!(s["periods"].as_array().unwrap().len(), 7);
+    assert_eq!(s["periods"][6]["by_category"]["Other"], 2);
     assert_eq!(s["periods"][0]["by_category"]["Authorization"], 1);
     assert_eq!(s["periods"][3]["total"], 0);
     assert_eq!(
@@ -248,7 +259,25 @@ fn stats_reports_periods_gaps_and_unknown_types() {
         serde_json::json!([{"from": "2026-04-03", "to": "2026-04-06", "days": 4}])
     );
     assert_eq!(s["uncovered"][0]["from"], "2026-04-02T10:00:00Z");
+    let unknown: Vec<&str> = s["unknown_event_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(unknown, ["mystery_thing", "odd_thing"]);
+    // The address filter narrows every figure, the unknown types included.
+    let s = stats(&["--ip", "203.0.113.0/24"]);
+    assert_eq!(s["total_events"], 1);
+    assert_eq!(s["first_event"], "2026-04-07T11:00:00Z");
+    assert_eq!(s["last_event"], "2026-04-07T11:00:00Z");
     assert_eq!(s["unknown_event_types"][0]["event_type"], "mystery_thing");
+    assert_eq!(s["unknown_event_types"].as_array().unwrap().len(), 1);
+    // Without unknown events in the period there are none to list.
+    let s = stats(&["--to", "2026-04-06"]);
+    assert_eq!(s["total_events"], 2);
+    assert_eq!(s["last_event"], "2026-04-02T10:00:00Z");
+    assert_eq!(s["unknown_event_types"], serde_json::json!([]));
     auditlens()
         .args(["stats", "--store"])
         .arg(&store)
