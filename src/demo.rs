@@ -185,7 +185,7 @@ pub fn run(dir: &Path) -> Result<Demo> {
     };
     let report = build(&store, &req)?;
     let report_dir = dir.join("report");
-    let report_files = write_all(
+    let (report_files, _) = write_all(
         &report,
         &report_dir,
         &[ReportFormat::Html, ReportFormat::Md, ReportFormat::Json],

@@ -43,7 +43,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let selected = analyses::select(&args.only)?;
     let run = analyses::run_period(&store, &config, from_ns, to_ns, &selected);
     for t in &run.timings {
-        note(&format!(
+        super::note(&format!(
             "{}: {} finding(s) in {:.2} s",
             t.name, t.findings, t.seconds
         ));
@@ -75,14 +75,6 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     };
     super::leave_to_exit(run);
     Ok(code)
-}
-
-/// Progress notes go to stderr only when it is a terminal, so pipelines and tests stay clean.
-fn note(s: &str) {
-    use std::io::IsTerminal;
-    if std::io::stderr().is_terminal() {
-        eprintln!("{s}");
-    }
 }
 
 /// Print findings in `format`.

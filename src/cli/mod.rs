@@ -99,6 +99,14 @@ fn leave_to_exit<T>(value: T) {
     std::mem::forget(value);
 }
 
+/// Progress notes go to stderr only when it is a terminal, so pipelines and tests stay clean.
+pub(crate) fn note(s: &str) {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        eprintln!("{s}");
+    }
+}
+
 /// Standard output, buffered; write errors become [`Error::Output`] (a closed pipe is quiet).
 pub(crate) fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
     std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())

@@ -113,8 +113,17 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         // Like `analyze`, keep the findings next to the store for notebooks.
         save_findings: true,
     };
+    let started = std::time::Instant::now();
     let report = build(&store, &req)?;
-    let written = write_all(&report, &dir, &args.format)?;
+    let built = started.elapsed().as_secs_f64();
+    let (written, writing) = write_all(&report, &dir, &args.format)?;
+    for step in report.steps.iter().chain(&writing) {
+        super::note(&format!("{}: {:.2} s", step.what, step.seconds));
+    }
+    super::note(&format!(
+        "report built in {built:.2} s, its files written in {:.2} s",
+        started.elapsed().as_secs_f64() - built
+    ));
     let mut out = super::stdout();
     use std::io::Write;
     for p in &written {

@@ -483,3 +483,72 @@ fn events_cited_from_days_around_the_week_are_in_the_appendix() {
     // Every cited event has its appendix row, and only those.
     assert_eq!(cited_ids(&r), appendix_ids(&r));
 }
+
+#[test]
+fn report_times_its_steps_on_a_terminal_and_writes_each_format_once() {
+    // On a terminal `report` says how long each step took (as `analyze` does for each analysis);
+    // piped, its standard error stays empty. `script` (util-linux) gives it a terminal.
+    let dir = tempfile::tempdir().unwrap();
+    let store = realistic_store(dir.path());
+    let piped = dir.path().join("piped");
+    auditlens()
+        .args([
+            "report",
+            "--week",
+            WEEK,
+            "--format",
+            "md,json,md",
+            "--store",
+        ])
+        .arg(&store)
+        .arg("--out")
+        .arg(&piped)
+        .assert()
+        .success()
+        .stderr("");
+    let on_tty = dir.path().join("tty");
+    let bin = assert_cmd::cargo::cargo_bin("auditlens");
+    let command = format!(
+        "{} report --week {WEEK} --format md,json,md --store {} --out {}",
+        bin.display(),
+        store.display(),
+        on_tty.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("AUDITLENS_STORE")
+        .output()
+        .expect("script (util-linux) runs");
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(out.status.success(), "{text}");
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(on_tty.join("report.json")).unwrap()).unwrap();
+    let cited = r["appendix"].as_array().unwrap().len();
+    let unusual = r["findings_by_analysis"]["unusual-ips"].as_u64().unwrap();
+    for step in [
+        format!("unusual-ips ({unusual} findings): "),
+        "all analyses, side by side: ".to_owned(),
+        "findings.parquet: ".to_owned(),
+        format!("appendix: {cited} cited event(s)"),
+        "json written (beside the other formats): ".to_owned(),
+        "md written (beside the other formats): ".to_owned(),
+        "report built in ".to_owned(),
+    ] {
+        assert!(text.contains(&step), "no '{step}' in:\n{text}");
+    }
+    assert!(!text.contains("html written"), "{text}");
+    // The files in the order asked for, each once, HTML not written.
+    let wrote: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("wrote "))
+        .filter(|p| !p.contains("charts"))
+        .collect();
+    assert_eq!(
+        wrote,
+        [
+            on_tty.join("report.md").display().to_string(),
+            on_tty.join("report.json").display().to_string()
+        ]
+    );
+    assert!(!on_tty.join("report.html").exists());
+}
