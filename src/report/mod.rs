@@ -870,19 +870,18 @@ pub fn write_all(
     formats: &[ReportFormat],
 ) -> Result<(Vec<std::path::PathBuf>, Vec<Step>)> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    // Each format is rendered and written on its own (they share no file), side by side.
-    // report.json first: it takes longest, and a format that rayon's split leaves to the end
-    // waits for one of the others to finish (with JSON last, writing took 0.57 s where JSON alone
-    // took 0.37 s). Its items are serialised side by side, so a thread that is done with the
-    // others helps with it.
-    // Each format once (`--format json,json` would write one file twice at the same time), in
-    // the order asked for.
+    // Each format once (`--format json,json` would write one file twice at the same time); the
+    // files are listed in the order asked for.
     let mut asked: Vec<ReportFormat> = Vec::with_capacity(formats.len());
     for f in formats {
         if !asked.contains(f) {
             asked.push(*f);
         }
     }
+    // Each format is rendered and written on its own (they share no file), side by side, and
+    // report.json first: it takes longest, and with it last rayon's split left it waiting for
+    // one of the others to finish (bench/NOTES.md). Its items are serialised side by side, so a
+    // thread done with the others joins in.
     let mut order: Vec<usize> = (0..asked.len()).collect();
     order.sort_by_key(|&i| asked[i] != ReportFormat::Json);
     let mut written = order
