@@ -83,6 +83,22 @@ pub fn jsonl(out: std::process::Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// `auditlens stats --format json ARGS` on `store`, parsed; fails the test if `stats` fails.
+pub fn stats_json(store: &Path, args: &[&str]) -> serde_json::Value {
+    let out = auditlens()
+        .args(["stats", "--format", "json", "--store"])
+        .arg(store)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "auditlens stats failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// `auditlens query --format jsonl ARGS` as parsed events.
 pub fn query_jsonl(store: &Path, args: &[&str]) -> Vec<serde_json::Value> {
     jsonl(

@@ -60,18 +60,7 @@ fn wait_until_locked(store: &Path) {
 }
 
 fn store_count(store: &Path) -> u64 {
-    let out = auditlens()
-        .args(["stats", "--format", "json", "--store"])
-        .arg(store)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "store must open: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["total_events"].as_u64().unwrap()
+    stats_json(store, &[])["total_events"].as_u64().unwrap()
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {

@@ -232,21 +232,7 @@ fn stats_reports_periods_gaps_and_unknown_types() {
     // Nothing exported for 2026-04-03 .. 2026-04-06.
     std::fs::write(&b, format!("{header}2026-04-07T10:00:00Z,a@x.com,User,Console login,,,\n2026-04-07T11:00:00Z,a@x.com,User,Mystery thing,203.0.113.9,,\n2026-04-07T12:30:00Z,a@x.com,User,Odd thing,198.51.100.7,,\n")).unwrap();
     ingest_json(&store, &[&a, &b], &[]);
-    let stats = |args: &[&str]| -> serde_json::Value {
-        let out = auditlens()
-            .args(["stats", "--format", "json", "--store"])
-            .arg(&store)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
-    let s = stats(&["--by", "day"]);
+    let s = stats_json(&store, &["--by", "day"]);
     assert_eq!(s["total_events"], 5);
     assert_eq!(s["first_event"], "2026-04-01T10:00:00Z");
     assert_eq!(s["last_event"], "2026-04-07T12:30:00Z");
@@ -267,14 +253,14 @@ fn stats_reports_periods_gaps_and_unknown_types() {
         .collect();
     assert_eq!(unknown, ["mystery_thing", "odd_thing"]);
     // The address filter narrows every figure, the unknown types included.
-    let s = stats(&["--ip", "203.0.113.0/24"]);
+    let s = stats_json(&store, &["--ip", "203.0.113.0/24"]);
     assert_eq!(s["total_events"], 1);
     assert_eq!(s["first_event"], "2026-04-07T11:00:00Z");
     assert_eq!(s["last_event"], "2026-04-07T11:00:00Z");
     assert_eq!(s["unknown_event_types"][0]["event_type"], "mystery_thing");
     assert_eq!(s["unknown_event_types"].as_array().unwrap().len(), 1);
     // Without unknown events in the period there are none to list.
-    let s = stats(&["--to", "2026-04-06"]);
+    let s = stats_json(&store, &["--to", "2026-04-06"]);
     assert_eq!(s["total_events"], 2);
     assert_eq!(s["last_event"], "2026-04-02T10:00:00Z");
     assert_eq!(s["unknown_event_types"], serde_json::json!([]));
@@ -353,14 +339,7 @@ fn coverage_gaps_find_the_empty_days_stats_counts_when_the_period_cuts_days() {
         .collect();
         assert_eq!(gaps, want, "{period:?}");
         // The same days as `stats`, which counts the period's events per day.
-        let out = auditlens()
-            .args(["stats", "--format", "json", "--store"])
-            .arg(&store)
-            .args(period)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let s = stats_json(&store, period);
         let counted: Vec<String> = s["empty_days"]
             .as_array()
             .unwrap()

@@ -37,20 +37,6 @@ fn generate(dir: &Path, format: &str, name: &str) -> PathBuf {
     out
 }
 
-fn stats_json(store: &Path) -> serde_json::Value {
-    let out = auditlens()
-        .args(["stats", "--by", "week", "--format", "json", "--store"])
-        .arg(store)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn the_same_events_in_three_layouts_store_identically() {
     let dir = tempfile::tempdir().unwrap();
@@ -68,7 +54,7 @@ fn the_same_events_in_three_layouts_store_identically() {
         assert_accounting(&v);
         assert_eq!(v["stored"], n, "{format}: {v}");
         assert_eq!(v["quarantined"], 0, "{format}");
-        let s = stats_json(&store);
+        let s = stats_json(&store, &["--by", "week"]);
         assert_eq!(s["total_events"], n);
         per_store.push((format, s["periods"].clone()));
     }
