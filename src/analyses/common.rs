@@ -18,35 +18,40 @@ pub fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<Vec<Option<&'a str>>> {
     Ok(df.column(name)?.str()?.iter().collect())
 }
 
-/// An i64 column (nulls as 0).
+/// `f(row, value)` for every row of an i64 column, in row order.
 ///
-/// Chunks without nulls (the store's instants never are) are copied as they are: the chunked
-/// array's iterator checks every value's validity and chunk, several times slower over the
-/// millions of instants the analyses read.
+/// Chunks without nulls (the store's instants never are) are read as slices: the chunked
+/// array's own iterator checks every value's validity and chunk, several times slower over the
+/// millions of instants the analyses read (half of unusual-ips' counting sort, bench/NOTES.md).
+pub fn for_each_i64(ca: &Int64Chunked, mut f: impl FnMut(usize, Option<i64>)) {
+    let mut row = 0;
+    for arr in ca.downcast_iter() {
+        if arr.validity().is_none_or(|v| v.unset_bits() == 0) {
+            for (k, &v) in arr.values().iter().enumerate() {
+                f(row + k, Some(v));
+            }
+        } else {
+            for (k, v) in arr.iter().enumerate() {
+                f(row + k, v.copied());
+            }
+        }
+        row += arr.len();
+    }
+}
+
+/// An i64 column (nulls as 0).
 pub fn i64s(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
     let ca = df.column(name)?.i64()?;
     let mut out = Vec::with_capacity(ca.len());
-    for arr in ca.downcast_iter() {
-        if arr.validity().is_none_or(|v| v.unset_bits() == 0) {
-            out.extend_from_slice(arr.values());
-        } else {
-            out.extend(arr.iter().map(|v| v.copied().unwrap_or_default()));
-        }
-    }
+    for_each_i64(ca, |_, v| out.push(v.unwrap_or_default()));
     Ok(out)
 }
 
-/// An i64 column with its nulls (see [`i64s`]).
+/// An i64 column with its nulls.
 pub fn opt_i64s(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>> {
     let ca = df.column(name)?.i64()?;
     let mut out = Vec::with_capacity(ca.len());
-    for arr in ca.downcast_iter() {
-        if arr.validity().is_none_or(|v| v.unset_bits() == 0) {
-            out.extend(arr.values().iter().map(|&v| Some(v)));
-        } else {
-            out.extend(arr.iter().map(|v| v.copied()));
-        }
-    }
+    for_each_i64(ca, |_, v| out.push(v));
     Ok(out)
 }
 
@@ -427,6 +432,22 @@ pub(crate) mod tests {
         assert_eq!(
             opt_i64s(&df, "n").unwrap(),
             [Some(-3), Some(5), Some(7), None, Some(i64::MIN), Some(1)]
+        );
+        // Row numbers run on across chunks, the null included.
+        let mut seen = Vec::new();
+        for_each_i64(df.column("n").unwrap().i64().unwrap(), |row, v| {
+            seen.push((row, v))
+        });
+        assert_eq!(
+            seen,
+            [
+                (0, Some(-3)),
+                (1, Some(5)),
+                (2, Some(7)),
+                (3, None),
+                (4, Some(i64::MIN)),
+                (5, Some(1))
+            ]
         );
     }
 
