@@ -563,6 +563,7 @@ pub fn save_findings(store: &Store, findings: &[Finding]) -> Result<std::path::P
         findings_frame(&[])?.schema(),
         crate::store::writer::zstd().into(),
         &["summary", "event_ids"],
+        &[],
     )?;
     let groups = findings
         .par_chunks(FINDINGS_PER_ROW_GROUP)

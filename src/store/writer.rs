@@ -45,6 +45,17 @@ const ROW_GROUP_ROWS: usize = 16 * 1024;
 const IDLE_APPENDS: u64 = 8;
 /// Rows buffered across all dates before the largest buffer is written out.
 const MAX_BUFFERED_ROWS: usize = 512 * 1024;
+/// Columns of the parts left uncompressed: a few kilobytes per row group once dictionary-encoded
+/// (runs of one value once sorted by type), which zstd does not shrink (compressed sizes 0.9-1.5
+/// times smaller at best), while every reader would pay a decompression context for each of them
+/// in every row group (a `cpuid`, slow on virtual machines).
+const UNCOMPRESSED: [&str; 5] = [
+    cols::EVENT_TYPE,
+    cols::EVENT_LABEL,
+    cols::CATEGORY,
+    cols::ACTOR_TYPE,
+    cols::SOURCE_FILE,
+];
 /// zstd level of the parts. Level 1 compresses at about twice the speed of the default (3) and
 /// the files come out only slightly larger (measured on generated exports: see bench/RESULTS.md).
 const ZSTD_LEVEL: i32 = 1;
@@ -162,6 +173,7 @@ fn writer_for(path: &std::path::Path, schema: &Schema) -> Result<(ParquetFile, F
         schema,
         zstd().into(),
         &[cols::EVENT_ID, cols::DETAILS],
+        &UNCOMPRESSED,
     )?;
     Ok((writer, keep))
 }
