@@ -36,7 +36,7 @@ use crate::model::EventId;
 use crate::model::catalog::{Catalog, Tag};
 use crate::model::schema::cols;
 use crate::store::Store;
-use crate::store::parquet::ParquetFile;
+use crate::store::parquet::{Layout, ParquetFile};
 use crate::time::format_timestamp;
 
 /// How much a finding matters.
@@ -562,8 +562,10 @@ pub fn save_findings(store: &Store, findings: &[Finding]) -> Result<std::path::P
         f,
         findings_frame(&[])?.schema(),
         crate::store::writer::zstd().into(),
-        &["summary", "event_ids"],
-        &[],
+        &Layout {
+            plain: &["summary", "event_ids"],
+            ..Layout::default()
+        },
     )?;
     let groups = findings
         .par_chunks(FINDINGS_PER_ROW_GROUP)

@@ -43,6 +43,18 @@ use polars_parquet::write::{
 
 use crate::error::Result;
 
+/// Columns (by name) encoded or compressed otherwise than polars' writer would.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Layout<'a> {
+    /// PLAIN: no dictionary attempt (values that rarely repeat).
+    pub plain: &'a [&'a str],
+    /// DELTA_BINARY_PACKED (integer columns only): differences from value to value, for values
+    /// that mostly increase.
+    pub delta: &'a [&'a str],
+    /// Not compressed.
+    pub uncompressed: &'a [&'a str],
+}
+
 /// How one column is written.
 struct ColumnPlan {
     type_: ParquetType,
@@ -69,15 +81,13 @@ pub struct ParquetFile {
 }
 
 impl ParquetFile {
-    /// A file of `schema`, compressed with `compression` but for the columns named in
-    /// `uncompressed`, with the columns named in `plain` written PLAIN (no dictionary attempt) and
-    /// the others encoded as polars would.
+    /// A file of `schema`, compressed with `compression`, its columns encoded as polars would
+    /// but where `layout` says otherwise.
     pub fn new(
         file: File,
         schema: &Schema,
         compression: CompressionOptions,
-        plain: &[&str],
-        uncompressed: &[&str],
+        layout: &Layout<'_>,
     ) -> Result<ParquetFile> {
         let arrow = schema.to_arrow(CompatLevel::newest());
         let options = WriteOptions {
@@ -89,11 +99,15 @@ impl ParquetFile {
         let encodings: Vec<(Vec<Encoding>, CompressionOptions)> = arrow
             .iter_values()
             .map(|f| {
+                let name = f.name.as_str();
                 let mut encodings = get_dtype_encoding(&f.dtype);
-                if plain.contains(&f.name.as_str()) {
+                if layout.plain.contains(&name) {
                     encodings.fill(Encoding::Plain);
                 }
-                let compression = if uncompressed.contains(&f.name.as_str()) {
+                if layout.delta.contains(&name) {
+                    encodings.fill(Encoding::DeltaBinaryPacked);
+                }
+                let compression = if layout.uncompressed.contains(&name) {
                     CompressionOptions::Uncompressed
                 } else {
                     compression
@@ -367,7 +381,8 @@ mod tests {
     }
 
     /// The columns named plain get no dictionary, the others keep polars' dictionary where it
-    /// pays, and the frame reads back exactly (types, nulls, lists).
+    /// pays, the delta columns are written as differences, and the frame reads back exactly
+    /// (types, nulls, lists).
     #[test]
     fn plain_columns_have_no_dictionary_and_the_data_reads_back() {
         let n = 1000;
@@ -375,18 +390,21 @@ mod tests {
             "id" => (0..n).map(|i| format!("{i:040x}")).collect::<Vec<_>>(),
             "details" => (0..n).map(|i| format!("{{\"rule\":\"r-{}\"}}", i % 7)).collect::<Vec<_>>(),
             "actor" => (0..n).map(|i| (i % 5 != 0).then(|| format!("user{}@example.com", i % 3))).collect::<Vec<_>>(),
-            "ns" => (0..n).map(i64::from).collect::<Vec<_>>(),
+            "ns" => (0..n).map(|i| 1_776_000_000_000_000_000 + i64::from(i) * 1_234_567).collect::<Vec<_>>(),
+            "line" => (0..n).map(|i| (i % 9 != 0).then_some(i as u64 + 2)).collect::<Vec<_>>(),
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.parquet");
-        let compression = CompressionOptions::Zstd(None);
         let mut f = ParquetFile::new(
             File::create(&path).unwrap(),
             df.schema(),
-            compression,
-            &["id", "details"],
-            &[],
+            CompressionOptions::Zstd(None),
+            &Layout {
+                plain: &["id", "details"],
+                delta: &["ns", "line"],
+                uncompressed: &["ns", "line"],
+            },
         )
         .unwrap();
         // Two chunks: two row groups.
@@ -410,6 +428,15 @@ mod tests {
         // Seven distinct values in 600: polars' choice would be a dictionary.
         assert!(!dictionary["details"]);
         assert!(dictionary["actor"]);
+        // 600 values of 8 bytes, uncompressed: only differences take this little room.
+        for c in &meta.row_groups[0].parquet_columns()[3..5] {
+            assert!(!dictionary[c.descriptor().path_in_schema[0].as_str()]);
+            assert!(
+                c.uncompressed_size() < 600 * 8 / 4,
+                "{}",
+                c.uncompressed_size()
+            );
+        }
 
         assert!(read_back(&path).equals_missing(&df));
     }
@@ -470,8 +497,10 @@ mod tests {
             File::create(&path).unwrap(),
             df.schema(),
             CompressionOptions::Zstd(None),
-            &[],
-            &["actor"],
+            &Layout {
+                uncompressed: &["actor"],
+                ..Layout::default()
+            },
         )
         .unwrap();
         f.write(&df.slice(0, 3)).unwrap();
@@ -531,8 +560,10 @@ mod tests {
             File::create(&path).unwrap(),
             df.schema(),
             CompressionOptions::Zstd(None),
-            &["summary", "event_ids"],
-            &[],
+            &Layout {
+                plain: &["summary", "event_ids"],
+                ..Layout::default()
+            },
         )
         .unwrap();
         let parts: Vec<Vec<EncodedRowGroup>> = (0..3)
