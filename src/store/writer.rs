@@ -13,13 +13,15 @@ them to the manifest. Dropping an unfinished writer deletes its temporary files.
 
 Sorting and encoding a day take about a second at 200,000 events a day, so they run on an encoder
 thread of their own: the caller goes on deduplicating while parsing goes on, instead of every
-stage waiting for each flush (ingest kept both cores about three quarters busy before).
+stage waiting for each flush (ingest kept both cores about three quarters busy before). Flushes
+reach it through a [`Handoff`] that holds at most one day besides the one being encoded.
 */
 
 use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::fs::{self, File};
 use std::path::PathBuf;
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use polars::prelude::*;
@@ -27,7 +29,7 @@ use rayon::prelude::*;
 
 use super::Store;
 use super::manifest::{Part, QuarantinePart, sync_dir};
-use super::parquet::{Layout, ParquetFile};
+use super::parquet::{EncodedRowGroup, Layout, ParquetFile};
 use crate::error::{Error, Result};
 use crate::input::Quarantined;
 use crate::model::schema::{cols, event_schema};
@@ -74,6 +76,8 @@ const LAYOUT: Layout<'static> = Layout {
 /// zstd level of the parts. Level 1 compresses at about twice the speed of the default (3) and
 /// the files come out only slightly larger (measured on generated exports: see bench/RESULTS.md).
 const ZSTD_LEVEL: i32 = 1;
+/// Rows of flushes that may wait for a busy encoder (see [`Handoff`]).
+const QUEUED_ROWS: usize = 64 * 1024;
 /// Quarantined records buffered before they are written out.
 const QUARANTINE_BATCH: usize = 64 * 1024;
 
@@ -126,8 +130,122 @@ struct Job {
     open: Option<PartNames>,
 }
 
+impl Job {
+    fn rows(&self) -> usize {
+        self.frames.iter().map(DataFrame::height).sum()
+    }
+}
+
 /// The open parts by date, once the encoder thread has written every job.
 type Encoded = Result<BTreeMap<String, OpenPart>>;
+
+/// Flushes on their way to the encoder thread.
+///
+/// A flush is handed over when the encoder is free, as through a rendezvous channel, so at most
+/// one day is being encoded besides the buffers. A small flush is also queued while the encoder is
+/// busy, as long as the queued flushes hold at most [`QUEUED_ROWS`] rows. Weekends are why: a
+/// Friday of 250,000 events is written out while Saturday's 25,000 are read, and Saturday's and
+/// Sunday's flushes follow within a fraction of a second. Behind a rendezvous, the caller (and so
+/// the parsing behind it) waited for Friday's encoding each time: half a second with one core
+/// idle, every week of a 5M-event export.
+#[derive(Default)]
+struct Handoff {
+    state: Mutex<HandoffState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct HandoffState {
+    queued: VecDeque<Job>,
+    rows: usize,
+    /// The encoder is waiting for a flush.
+    idle: bool,
+    /// No more flushes will come.
+    closed: bool,
+    /// The encoder has stopped (finished, or failed): nothing more is taken.
+    stopped: bool,
+}
+
+impl Handoff {
+    fn lock(&self) -> MutexGuard<'_, HandoffState> {
+        // The state stays consistent whatever a thread was doing when it panicked.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'a>(&self, guard: MutexGuard<'a, HandoffState>) -> MutexGuard<'a, HandoffState> {
+        self.changed
+            .wait(guard)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queue `job`, waiting while the encoder is busy and the job does not fit beside the queued
+    /// ones. `false` if the encoder has stopped.
+    fn send(&self, job: Job) -> bool {
+        let rows = job.rows();
+        let mut s = self.lock();
+        let admitted = |s: &HandoffState| {
+            s.stopped || (s.idle && s.queued.is_empty()) || s.rows + rows <= QUEUED_ROWS
+        };
+        while !admitted(&s) {
+            s = self.wait(s);
+        }
+        if s.stopped {
+            return false;
+        }
+        s.rows += rows;
+        s.queued.push_back(job);
+        self.changed.notify_all();
+        true
+    }
+
+    /// The next flush, or `None` once the writer is done and every flush was taken (or it gave
+    /// up).
+    fn recv(&self) -> Option<Job> {
+        let mut s = self.lock();
+        loop {
+            if s.stopped {
+                return None;
+            }
+            if let Some(job) = s.queued.pop_front() {
+                s.rows -= job.rows();
+                s.idle = false;
+                self.changed.notify_all();
+                return Some(job);
+            }
+            if s.closed {
+                return None;
+            }
+            s.idle = true;
+            self.changed.notify_all();
+            s = self.wait(s);
+        }
+    }
+
+    /// No more flushes will be sent.
+    fn close(&self) {
+        self.lock().closed = true;
+        self.changed.notify_all();
+    }
+
+    /// Nothing more is encoded: flushes still queued are dropped, the encoder ends after the one
+    /// it is writing, and senders return.
+    fn stop(&self) {
+        let mut s = self.lock();
+        s.stopped = true;
+        s.queued.clear();
+        s.rows = 0;
+        self.changed.notify_all();
+    }
+}
+
+/// Stops the hand-off when the encoder thread ends, however it ends.
+struct StopOnDrop(Arc<Handoff>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
 
 /// Parts of one source file being written.
 pub struct FileWriter<'a> {
@@ -140,7 +258,7 @@ pub struct FileWriter<'a> {
     /// Appends so far.
     appends: u64,
     /// Flushes to the encoder thread; `None` once it was told to finish.
-    jobs: Option<SyncSender<Job>>,
+    jobs: Option<Arc<Handoff>>,
     encoder: Option<JoinHandle<Encoded>>,
     quarantine_rows: Vec<Quarantined>,
     quarantine_part: Option<OpenPart>,
@@ -189,9 +307,8 @@ fn writer_for(path: &std::path::Path, schema: &Schema) -> Result<(ParquetFile, F
 
 impl<'a> FileWriter<'a> {
     pub fn new(store: &'a Store, source_file: &str) -> Result<FileWriter<'a>> {
-        // A rendezvous channel: the caller hands over a flush only when the encoder is free, so
-        // at most one day is being encoded besides the buffers below.
-        let (jobs, rx) = sync_channel::<Job>(0);
+        let jobs = Arc::new(Handoff::default());
+        let rx = StopOnDrop(Arc::clone(&jobs));
         let encoder = std::thread::Builder::new()
             .name("auditlens-encoder".into())
             .spawn(move || encode_jobs(rx))
@@ -286,7 +403,7 @@ impl<'a> FileWriter<'a> {
             open,
         };
         let sent = match &self.jobs {
-            Some(jobs) => jobs.send(job).is_ok(),
+            Some(jobs) => jobs.send(job),
             None => false,
         };
         if sent {
@@ -304,7 +421,9 @@ impl<'a> FileWriter<'a> {
 
     /// Tell the encoder there is no more work and wait for it: the open parts by date.
     fn join_encoder(&mut self) -> Encoded {
-        self.jobs = None;
+        if let Some(jobs) = self.jobs.take() {
+            jobs.close();
+        }
         match self.encoder.take() {
             Some(handle) => match handle.join() {
                 Ok(encoded) => encoded,
@@ -435,11 +554,11 @@ impl<'a> FileWriter<'a> {
     }
 }
 
-/// The encoder thread: write each job's rows into its date's part until the channel closes. On an
+/// The encoder thread: write each job's rows into its date's part until the writer is done. On an
 /// error it deletes the parts it opened and stops, which the caller sees on its next send.
-fn encode_jobs(jobs: std::sync::mpsc::Receiver<Job>) -> Encoded {
+fn encode_jobs(jobs: StopOnDrop) -> Encoded {
     let mut open: BTreeMap<String, OpenPart> = BTreeMap::new();
-    for job in jobs {
+    while let Some(job) = jobs.0.recv() {
         if let Err(e) = encode(&mut open, job) {
             for p in open.values() {
                 let _ = fs::remove_file(&p.tmp);
@@ -488,13 +607,19 @@ fn encode(open: &mut BTreeMap<String, OpenPart>, job: Job) -> Result<()> {
             "rows arrived before the day's part was opened",
         ));
     };
-    // The writer makes one row group of each chunk it is given: hand it row-group-sized
-    // slices of the (single-chunk) columns.
-    let mut offset = 0;
-    while offset < df.height() {
-        part.writer
-            .write(&df.slice(offset as i64, ROW_GROUP_ROWS))?;
-        offset += ROW_GROUP_ROWS;
+    // The writer makes one row group of each chunk it is given: row-group-sized slices of the
+    // (single-chunk) columns, encoded side by side on rayon's pool and written in order.
+    let slices: Vec<DataFrame> = (0..df.height())
+        .step_by(ROW_GROUP_ROWS)
+        .map(|offset| df.slice(offset as i64, ROW_GROUP_ROWS))
+        .collect();
+    let writer = &part.writer;
+    let groups: Vec<Vec<EncodedRowGroup>> = slices
+        .par_iter()
+        .map(|slice| writer.encode(slice))
+        .collect::<Result<_>>()?;
+    for group in &groups {
+        part.writer.write_encoded(group)?;
     }
     part.rows += df.height() as u64;
     part.min_ns = part.min_ns.min(min);
@@ -514,7 +639,9 @@ impl Drop for FileWriter<'_> {
         }
         // An abandoned file (read error, corrupt gzip): its temporary parts must not linger.
         // (An encoder that failed removed its own.)
-        self.jobs = None;
+        if let Some(jobs) = self.jobs.take() {
+            jobs.stop();
+        }
         let open = match self.encoder.take().map(JoinHandle::join) {
             Some(Ok(Ok(open))) => open,
             _ => BTreeMap::new(),
@@ -539,6 +666,63 @@ mod tests {
         type_time_order(&df)
             .unwrap()
             .map(|o| o.into_no_null_iter().collect())
+    }
+
+    fn job(rows: usize) -> Job {
+        Job {
+            date: "2026-04-18".into(),
+            dir: PathBuf::new(),
+            frames: vec![df!("x" => vec![0i64; rows]).unwrap()],
+            open: None,
+        }
+    }
+
+    /// Small flushes queue while the encoder is busy; a large one waits until the encoder is free,
+    /// then goes through; the queue drains before the encoder is told it is done.
+    #[test]
+    fn small_flushes_queue_while_a_large_one_waits_for_the_encoder() {
+        let handoff = Arc::new(Handoff::default());
+        // The encoder is busy (it has not asked for a flush yet): a weekend day queues.
+        assert!(handoff.send(job(20_000)));
+        assert!(handoff.send(job(20_000)));
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let sender = {
+            let handoff = Arc::clone(&handoff);
+            std::thread::spawn(move || {
+                let sent = handoff.send(job(QUEUED_ROWS));
+                done_tx.send(sent).unwrap();
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(done_rx.try_recv().is_err(), "a large flush did not wait");
+        let rows = |j: Option<Job>| j.map(|j| j.rows());
+        assert_eq!(rows(handoff.recv()), Some(20_000));
+        assert_eq!(rows(handoff.recv()), Some(20_000));
+        // The encoder asks for more with nothing queued: the large flush goes through.
+        assert_eq!(rows(handoff.recv()), Some(QUEUED_ROWS));
+        assert!(done_rx.recv().unwrap());
+        sender.join().unwrap();
+        assert!(handoff.send(job(10)));
+        handoff.close();
+        assert_eq!(rows(handoff.recv()), Some(10));
+        assert_eq!(rows(handoff.recv()), None);
+    }
+
+    /// Once the encoder has stopped (an error), a waiting sender returns `false` and nothing
+    /// queued is taken.
+    #[test]
+    fn a_stopped_encoder_releases_a_waiting_sender() {
+        let handoff = Arc::new(Handoff::default());
+        assert!(handoff.send(job(QUEUED_ROWS)));
+        let sender = {
+            let handoff = Arc::clone(&handoff);
+            std::thread::spawn(move || handoff.send(job(QUEUED_ROWS)))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(StopOnDrop(Arc::clone(&handoff)));
+        assert!(!sender.join().unwrap());
+        assert!(handoff.recv().is_none());
+        assert!(!handoff.send(job(1)));
     }
 
     #[test]
