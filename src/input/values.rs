@@ -11,13 +11,19 @@ use crate::model::schema::StrList;
 
 /// True for the spellings exports use for "no value": empty, `null` (any case) and Python's `None`.
 pub fn is_null_text(s: &str) -> bool {
-    let t = s.trim();
+    is_null_trimmed(s.trim())
+}
+
+/// [`is_null_text`] of text already trimmed.
+fn is_null_trimmed(t: &str) -> bool {
     t.is_empty() || t.eq_ignore_ascii_case("null") || t == "None"
 }
 
-/// `Some(trimmed)` unless the text is one of the null spellings.
+/// `Some(trimmed)` unless the text is one of the null spellings. (Ingest calls it for every field
+/// of every row: the text is trimmed once.)
 pub fn non_null(s: &str) -> Option<&str> {
-    (!is_null_text(s)).then(|| s.trim())
+    let t = s.trim();
+    (!is_null_trimmed(t)).then_some(t)
 }
 
 /// Split an `actorIpAddress` value into addresses: a comma-separated proxy chain whose first entry is
@@ -34,7 +40,7 @@ pub fn split_ip_chain(raw: &str) -> Vec<String> {
 pub fn split_ip_chain_into(raw: &str, out: &mut StrList) {
     out.clear();
     for s in raw.split([',', ' ', ';']).map(str::trim) {
-        if !is_null_text(s) {
+        if !is_null_trimmed(s) {
             out.push_with(|buf| write_ip(s, buf));
         }
     }
@@ -312,6 +318,9 @@ mod tests {
             assert!(is_null_text(s), "{s:?}");
         }
         assert!(!is_null_text("nullable"));
+        assert_eq!(non_null("  a b\t"), Some("a b"));
+        assert_eq!(non_null(" None "), None);
+        assert_eq!(non_null("nullable "), Some("nullable"));
     }
 
     #[test]
