@@ -250,8 +250,7 @@ fn dictionary_of(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
         let key = match last {
             Some((v, k)) if v == view => k,
             _ => {
-                // SAFETY: `i` < `array.len()`.
-                let value = unsafe { array.value_unchecked(i) };
+                let value = array.value(i);
                 let next = values.len() as u32;
                 let key = *index.entry(value).or_insert(next);
                 if key == next {
