@@ -58,20 +58,30 @@ fn write_ip(s: &str, out: &mut String) {
 }
 
 /// Dotted-quad IPv4 text whose canonical form is itself (no leading zeros, each octet <= 255).
+/// One pass over the bytes: ingest asks this of every address of every row.
 fn is_canonical_ipv4(s: &str) -> bool {
-    let mut octets = 0;
-    for o in s.split('.') {
-        octets += 1;
-        let ok = !o.is_empty()
-            && o.len() <= 3
-            && o.bytes().all(|b| b.is_ascii_digit())
-            && (o == "0" || !o.starts_with('0'))
-            && o.parse::<u16>().is_ok_and(|v| v <= 255);
-        if !ok {
-            return false;
+    let (mut dots, mut digits, mut octet) = (0, 0, 0u32);
+    for &b in s.as_bytes() {
+        match b {
+            b'0'..=b'9' => {
+                if digits == 1 && octet == 0 {
+                    return false; // a leading zero
+                }
+                octet = octet * 10 + u32::from(b - b'0');
+                digits += 1;
+                if octet > 255 {
+                    return false;
+                }
+            }
+            b'.' if digits > 0 && dots < 3 => {
+                dots += 1;
+                digits = 0;
+                octet = 0;
+            }
+            _ => return false,
         }
     }
-    octets == 4
+    dots == 3 && digits > 0
 }
 
 fn normalize_ip(s: &str) -> String {
@@ -354,9 +364,19 @@ mod tests {
             "+1.2.3.4",
             "1.2.3.4 ",
             "1.2.3.00",
+            "1.2.3.04",
+            "1.2.3.4.",
+            ".1.2.3",
+            "1.2.3.",
+            "10.0.100.9",
+            "192.168.0.255",
+            "999.1.1.1",
+            "1.2.3.2555",
+            "",
         ] {
             if is_canonical_ipv4(s) {
                 assert_eq!(normalize_ip(s), s, "{s}");
+                assert!(s.parse::<std::net::Ipv4Addr>().is_ok(), "{s}");
             } else {
                 assert!(
                     s.parse::<IpAddr>().map_or(true, |ip| ip.to_string() != s),
