@@ -10,8 +10,9 @@ A CSV file goes through three stages running side by side (see `pipeline`): a re
 hashes (SHA-256 of the file) and splits the bytes into batches of records; a parser thread hands each
 batch to rayon's pool, which turns records into event columns (the canonical JSON of the details and
 the BLAKE3 event id are computed there); the calling thread gets the parsed chunks in file order and
-deduplicates them, and the store's writer sorts and encodes each day on a thread of its own
-(`store::writer`). Bounded channels between the stages keep memory flat for any file size.
+deduplicates them, and the store's writer sorts each day on a thread of its own, which encodes the
+day's row groups on rayon's pool (`store::writer`). Bounded channels between the stages keep memory
+flat for any file size.
 Profiles of ingest put most of the CPU time in the event-id hash, the file hash, zstd and polars'
 Parquet encoding; the per-row work of this module allocates nothing in the common case.
 */
