@@ -1,20 +1,20 @@
 /*!
 The store's Parquet files (and `findings.parquet`), written row group by row group with an encoding
-chosen per column.
+and a compression chosen per column ([`Layout`]; the store's is `LAYOUT` in src/store/writer.rs).
 
-Polars' own writer (`ParquetWriter`) tries dictionary encoding on every string and integer column.
-For most of the schema that is right (event types, actors and addresses repeat), but not for
-`event_id` and `details`: `event_id` is distinct on every row, so each row group's ids were hashed
-only to estimate their cardinality and give up, and every `details` text was hashed into a
-dictionary (kept for about two thirds of the row groups, which saves nothing once zstd has found
-the repeats). Those two columns are written PLAIN here (the store comes out the same size, 292 MB
-for 5M events); every other column keeps polars' choice. That saves about 1% of ingest's CPU
-(perf samples, 1M rows).
+Polars' own writer (`ParquetWriter`) tries dictionary encoding on every string and integer column
+and compresses every column alike. For most of the schema that is right (event types, actors and
+addresses repeat), but not for `event_id` and `details`: `event_id` is distinct on every row, so
+each row group's ids were hashed only to estimate their cardinality and give up, and every
+`details` text was hashed into a dictionary (kept for about two thirds of the row groups, which
+saves nothing once zstd has found the repeats). Those two columns are written PLAIN. Integer
+columns whose values mostly increase can be written as differences (DELTA_BINARY_PACKED), and
+columns that compression does not shrink can be left uncompressed.
 
 The other string columns get their dictionaries from [`dictionary_of`], which decides as polars
 does but hashes each value at most once, and none in a run of equal values; pages are compressed
-with one zstd context per thread ([`compress_page`]). Both write the same bytes as polars' writer
-(the parts of a 1M-event ingest are byte-identical) for about a sixth less of the encoder's CPU.
+with one zstd context per thread ([`compress_page`]). Both produce the bytes polars' writer does
+(the parts of a 1M-event ingest were byte-identical) for about a sixth less of the encoder's CPU.
 
 Ingest writes each row group as it goes ([`ParquetFile::write`], on its encoder thread); a file
 written at once can have its row groups encoded side by side first ([`ParquetFile::encode`]) and
@@ -25,9 +25,8 @@ texts): DuckDB 2.0 filtered out every row of a column written without them (`WHE
 '...'` found nothing), and polars' file writer wants the same statistics options for every column.
 */
 
-use std::fs::File;
-
 use std::cell::RefCell;
+use std::fs::File;
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray};
@@ -223,7 +222,8 @@ impl ParquetFile {
 
 /// A row group's string column as a dictionary array (keys into its distinct values, in order of
 /// first appearance), or `None` when more than three quarters of its values are distinct, which
-/// polars' writer also leaves PLAIN.
+/// polars' writer also leaves PLAIN (or, which its construction rules out, when the array could
+/// not be made: PLAIN is then still right).
 ///
 /// Polars' writer decides this by hashing every value into a cardinality estimate and then hashing
 /// every value again into the dictionary: 9% of ingest's CPU. Here a value whose view equals the
