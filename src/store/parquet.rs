@@ -379,6 +379,24 @@ mod tests {
         .unwrap()
     }
 
+    /// A zstd file of `schema` laid out as `layout`, in a temporary directory kept alive by the
+    /// returned handle.
+    fn new_file(
+        schema: &Schema,
+        layout: Layout<'_>,
+    ) -> (tempfile::TempDir, std::path::PathBuf, ParquetFile) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.parquet");
+        let file = ParquetFile::new(
+            File::create(&path).unwrap(),
+            schema,
+            CompressionOptions::Zstd(None),
+            &layout,
+        )
+        .unwrap();
+        (dir, path, file)
+    }
+
     /// The columns named plain get no dictionary, the others keep polars' dictionary where it
     /// pays, the delta columns are written as differences, and the frame reads back exactly
     /// (types, nulls, lists).
@@ -393,19 +411,14 @@ mod tests {
             "line" => (0..n).map(|i| (i % 9 != 0).then_some(i as u64 + 2)).collect::<Vec<_>>(),
         )
         .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.parquet");
-        let mut f = ParquetFile::new(
-            File::create(&path).unwrap(),
+        let (_dir, path, mut f) = new_file(
             df.schema(),
-            CompressionOptions::Zstd(None),
-            &Layout {
+            Layout {
                 plain: &["id", "details"],
                 delta: &["ns", "line"],
                 uncompressed: &["ns", "line"],
             },
-        )
-        .unwrap();
+        );
         // Two chunks: two row groups.
         f.write(&df.slice(0, 600)).unwrap();
         f.write(&df.slice(600, 400)).unwrap();
@@ -490,18 +503,13 @@ mod tests {
         let types = ["login", "login", "logout", "zip", "add_user", "add_user"];
         let actors = [Some("x"), None, Some("y"), None, None, None];
         let df = df!("event_type" => types, "actor" => actors).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.parquet");
-        let mut f = ParquetFile::new(
-            File::create(&path).unwrap(),
+        let (_dir, path, mut f) = new_file(
             df.schema(),
-            CompressionOptions::Zstd(None),
-            &Layout {
+            Layout {
                 uncompressed: &["actor"],
                 ..Layout::default()
             },
-        )
-        .unwrap();
+        );
         f.write(&df.slice(0, 3)).unwrap();
         f.write(&df.slice(3, 3)).unwrap();
         f.finish().unwrap();
@@ -553,18 +561,13 @@ mod tests {
             .collect();
         df.with_column(Column::new("event_ids".into(), ids))
             .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.parquet");
-        let mut f = ParquetFile::new(
-            File::create(&path).unwrap(),
+        let (_dir, path, mut f) = new_file(
             df.schema(),
-            CompressionOptions::Zstd(None),
-            &Layout {
+            Layout {
                 plain: &["summary", "event_ids"],
                 ..Layout::default()
             },
-        )
-        .unwrap();
+        );
         let parts: Vec<Vec<EncodedRowGroup>> = (0..3)
             .rev()
             .map(|k| f.encode(&df.slice(k * 100, 100)).unwrap())
