@@ -19,11 +19,14 @@ out of reach is forgotten). Every event is in at most one pair, so:
   a second reversal would count the disable twice and double the rank of anyone who flip-flops.
   If the first enable lies outside the window, the disable/enable pair is the one reversal.
 
-Actors are matched by username, ignoring case. Pairing uses the whole history in the store, not
-just the period, so the same events pair the same way whatever period is analysed; a reversal is
-reported (and ranked) in the period its undoing event falls in. To keep that cheap, details are
-parsed only for events with an inverse-type event by the same actor within the window (and on the
-same affected user, for the types whose object includes one: memberships, roles, ...).
+Actors are matched by username, ignoring case. Events pair as they would over the whole history
+in the store, whatever period is analysed; a reversal is reported (and ranked) in the period its
+undoing event falls in. A period is read from a few windows before it, and further back only
+while some object's chain of changes (each within the window of the one before) runs back past
+that: where a chain starts can change how it pairs, a gap longer than the window cannot (`Reach`).
+To keep that cheap, details are parsed only for events with an inverse-type event by the same
+actor within the window (and on the same affected user, for the types whose object includes one:
+memberships, roles, ...).
 
 # What is not counted (on purpose)
 - Events whose type has subject keys but whose details lack one of them: without the object there
@@ -61,7 +64,7 @@ use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, EventType};
 use crate::model::schema::cols;
 use crate::model::{ActorType, EventId};
-use crate::time::format_timestamp;
+use crate::time::{NANOS_PER_DAY, format_timestamp};
 
 /// Fewest reversals in the period that earn an actor a ranking finding.
 const MIN_RANKED: usize = 2;
@@ -90,45 +93,88 @@ impl Analysis for TrainingNeeds {
             .filter(|e| e.inverse.is_some())
             .map(|e| e.api_name)
             .collect();
-        // All history (no lookback limit): pairing is a chain, and starting it mid-way could pair
-        // differently than a run over a longer period would.
-        // In the order read: the candidates are put in time order below, and a frame sorted
-        // by time here would be a second copy of every column at the analysis' peak.
-        let df = ctx.events_as_read(
-            Select::Types(&reversible),
-            None,
-            &[
-                cols::EVENT_ID,
-                cols::EVENT_TYPE,
-                cols::EVENT_LABEL,
-                cols::ACTOR_NAME,
-                cols::ACTOR_TYPE,
-                cols::CLIENT_IP,
-                cols::AFFECTED_USER_NAME,
-                cols::AFFECTED_USER_ID,
-                cols::DETAILS,
-            ],
-            None,
-        )?;
-        let mut ev = Events::new(&df, ctx.store.root())?.ok_or_else(|| {
-            Error::store(
-                ctx.store.root(),
-                "more than 4 billion distinct actors, event types, actor types or affected users",
-            )
-        })?;
         let window = Config::duration_ns(&ctx.config.training.reversal_window);
-        let reversals: Vec<Reversal> = ev
-            .reversals(window)
-            .into_iter()
-            .filter(|r| ctx.in_period(ev.ts[r.undo]))
-            .collect();
-        let mut out: Vec<Finding> = reversals
-            .iter()
-            .map(|r| self.reversal_finding(&ev, r))
-            .collect();
-        out.extend(self.ranking(&ev, &reversals, ctx.config.training.min_reversals_medium));
-        Ok(out.into())
+        let first_ns = ctx.store.manifest().parts.iter().map(|p| p.min_ns).min();
+        // Back from the period only as far as the pairing needs (see [`Reach`]): a few windows,
+        // doubled while some chain of changes runs back further. A weekly report on a year of
+        // exports would otherwise read the whole year's reversible events.
+        let mut lookback = ctx
+            .from_ns
+            .map(|_| window.saturating_mul(4).max(NANOS_PER_DAY));
+        loop {
+            let reach = match (ctx.from_ns, lookback) {
+                (Some(from), Some(back))
+                    if first_ns.is_some_and(|first| from.saturating_sub(back) > first) =>
+                {
+                    Some(Reach {
+                        relevant_from: from.saturating_sub(window),
+                        horizon: from
+                            .saturating_sub(back)
+                            .saturating_add(window.saturating_mul(2)),
+                    })
+                }
+                // Everything from the store's first event on.
+                _ => None,
+            };
+            // In the order read: the candidates are put in time order below, and a frame sorted
+            // by time here would be a second copy of every column at the analysis' peak.
+            let df = ctx.events_as_read(
+                Select::Types(&reversible),
+                None,
+                &[
+                    cols::EVENT_ID,
+                    cols::EVENT_TYPE,
+                    cols::EVENT_LABEL,
+                    cols::ACTOR_NAME,
+                    cols::ACTOR_TYPE,
+                    cols::CLIENT_IP,
+                    cols::AFFECTED_USER_NAME,
+                    cols::AFFECTED_USER_ID,
+                    cols::DETAILS,
+                ],
+                reach.and(lookback),
+            )?;
+            let mut ev = Events::new(&df, ctx.store.root())?.ok_or_else(|| {
+                Error::store(
+                    ctx.store.root(),
+                    "more than 4 billion distinct actors, event types, actor types or affected \
+                     users",
+                )
+            })?;
+            let Some(reversals) = ev.reversals(window, reach) else {
+                lookback = lookback.map(|b| b.saturating_mul(2));
+                continue;
+            };
+            let reversals: Vec<Reversal> = reversals
+                .into_iter()
+                .filter(|r| ctx.in_period(ev.ts[r.undo]))
+                .collect();
+            let mut out: Vec<Finding> = reversals
+                .iter()
+                .map(|r| self.reversal_finding(&ev, r))
+                .collect();
+            out.extend(self.ranking(&ev, &reversals, ctx.config.training.min_reversals_medium));
+            return Ok(out.into());
+        }
     }
+}
+
+/// How far back a period's pairing read, when it did not read from the store's first event.
+///
+/// Pairing is a chain per object (an event closes the open change or becomes the open change
+/// itself), so where it starts can change how later events pair: with a change and its undo
+/// every 20 hours, starting one event later pairs each undo with the next change instead. But
+/// an event with no change of its object (same actor, family and affected user) within the
+/// window before it starts afresh whatever came earlier. So a period's reversals are those of
+/// the whole history when every object's chain of changes reaching into the period (changes
+/// from `relevant_from`, a window before the period) starts at or after `horizon`: two windows
+/// after the first instant read. One window, because an earlier change in reach would have been
+/// read; the second, because whether a change is kept for pairing at all ([`could_pair`]) looks
+/// a window back too, so from there on the same changes are kept as over the whole history.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Reach {
+    relevant_from: i64,
+    horizon: i64,
 }
 
 /// The loaded events' columns.
@@ -222,8 +268,8 @@ impl<'a> Events<'a> {
     }
 
     /// Every reversal in the loaded history, in the order they were undone (takes the
-    /// candidates).
-    fn reversals(&mut self, window: i64) -> Vec<Reversal> {
+    /// candidates); `None` when `reach` is given and some chain runs back past it (see [`Reach`]).
+    fn reversals(&mut self, window: i64, reach: Option<Reach>) -> Option<Vec<Reversal>> {
         // Candidates in (time, id) order for determinism.
         let mut rows = std::mem::take(&mut self.candidates);
         // The row breaks ties of equal (time, id) (events without an id), so the order is total
@@ -278,7 +324,8 @@ impl<'a> Events<'a> {
                 })
             })
             .collect();
-        pair_reversals(&changes, window)
+        let pairs = pair_reversals(&changes, window, reach)?;
+        let reversals = pairs
             .into_iter()
             .map(|(a, b)| {
                 let (change, undo) = (changes[a].row, changes[b].row);
@@ -293,7 +340,8 @@ impl<'a> Events<'a> {
                     gap_ns: changes[b].ts - changes[a].ts,
                 }
             })
-            .collect()
+            .collect();
+        Some(reversals)
     }
 }
 
@@ -572,12 +620,17 @@ struct Change {
 }
 
 /// Pair changes (in time order) into reversals: `(change, undo)` indexes into `changes`, in the
-/// order the undos happened. See the module documentation for the rules.
+/// order the undos happened. See the module documentation for the rules. `None` when `reach` is
+/// given and a chain of changes reaching into the period starts before its horizon ([`Reach`]).
 ///
 /// A change pairs only with a change of the same actor, so each actor's changes are paired on
 /// their own, actors side by side on rayon's workers (on one thread this was a sixth of the
 /// analysis on a large store, at its end).
-fn pair_reversals(changes: &[Change], window: i64) -> Vec<(usize, usize)> {
+fn pair_reversals(
+    changes: &[Change],
+    window: i64,
+    reach: Option<Reach>,
+) -> Option<Vec<(usize, usize)>> {
     let actors = changes
         .iter()
         .map(|c| c.actor as usize + 1)
@@ -589,16 +642,35 @@ fn pair_reversals(changes: &[Change], window: i64) -> Vec<(usize, usize)> {
     }
     let mut pairs: Vec<(usize, usize)> = by_actor
         .par_iter()
-        .flat_map_iter(|mine| pair_actor(changes, mine, window))
+        .map(|mine| pair_actor(changes, mine, window, reach))
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .flatten()
         .collect();
     pairs.sort_unstable_by_key(|&(_, undo)| undo);
-    pairs
+    Some(pairs)
+}
+
+/// One object's chain of changes while pairing ([`pair_actor`]).
+struct Chain {
+    /// The open change, if any.
+    open: Option<usize>,
+    /// The time of the object's latest change.
+    last: i64,
+    /// The time of the change that started the chain: the first with no change of the object
+    /// within the window before it.
+    start: i64,
 }
 
 /// [`pair_reversals`] for the changes `mine` (indexes into `changes`, in time order) of one actor.
-fn pair_actor(changes: &[Change], mine: &[usize], window: i64) -> Vec<(usize, usize)> {
-    // (family, user, object) -> the open change there
-    let mut open: PlHashMap<(&str, u32, &str), usize> =
+fn pair_actor(
+    changes: &[Change],
+    mine: &[usize],
+    window: i64,
+    reach: Option<Reach>,
+) -> Option<Vec<(usize, usize)>> {
+    // (family, user, object) -> its chain
+    let mut chains: PlHashMap<(&str, u32, &str), Chain> =
         PlHashMap::with_capacity_and_hasher(mine.len(), Default::default());
     let mut pairs = Vec::new();
     for &k in mine {
@@ -608,18 +680,29 @@ fn pair_actor(changes: &[Change], mine: &[usize], window: i64) -> Vec<(usize, us
         } else {
             c.event_type
         };
-        let key = (fam, c.user, c.object.as_str());
-        match open.get(&key) {
-            Some(&o) if changes[o].event_type == c.inverse && c.ts - changes[o].ts <= window => {
-                open.remove(&key);
+        let chain = chains
+            .entry((fam, c.user, c.object.as_str()))
+            .or_insert(Chain {
+                open: None,
+                last: c.ts,
+                start: c.ts,
+            });
+        if c.ts.saturating_sub(chain.last) > window {
+            chain.start = c.ts;
+        }
+        chain.last = c.ts;
+        if reach.is_some_and(|r| c.ts >= r.relevant_from && chain.start < r.horizon) {
+            return None;
+        }
+        match chain.open {
+            Some(o) if changes[o].event_type == c.inverse && c.ts - changes[o].ts <= window => {
+                chain.open = None;
                 pairs.push((o, k));
             }
-            _ => {
-                open.insert(key, k);
-            }
+            _ => chain.open = Some(k),
         }
     }
-    pairs
+    Some(pairs)
 }
 
 /// One reversal, as rows of the loaded frame.
@@ -753,7 +836,10 @@ mod tests {
                 change(i, "a", t, "r-1")
             })
             .collect();
-        assert_eq!(pair_reversals(&c, 60 * MIN), [(0, 1), (2, 3), (4, 5)]);
+        assert_eq!(
+            pair_reversals(&c, 60 * MIN, None).unwrap(),
+            [(0, 1), (2, 3), (4, 5)]
+        );
     }
 
     #[test]
@@ -763,14 +849,66 @@ mod tests {
             change(1, "a", "alert_rule_disabled", "r-1"),
             change(2, "a", "alert_rule_enabled", "r-1"),
         ];
-        assert_eq!(pair_reversals(&c, 60 * MIN), [(0, 1)]);
+        assert_eq!(pair_reversals(&c, 60 * MIN, None).unwrap(), [(0, 1)]);
         // With the first enable out of reach, the disable/enable pair is the reversal.
         let c = [
             change(0, "a", "alert_rule_enabled", "r-1"),
             change(100, "a", "alert_rule_disabled", "r-1"),
             change(101, "a", "alert_rule_enabled", "r-1"),
         ];
-        assert_eq!(pair_reversals(&c, 60 * MIN), [(1, 2)]);
+        assert_eq!(pair_reversals(&c, 60 * MIN, None).unwrap(), [(1, 2)]);
+    }
+
+    /// A chain reaching into the period must start at or after the horizon; a gap longer than
+    /// the window starts a new chain, and other objects' chains do not count.
+    #[test]
+    fn a_partial_read_pairs_only_when_every_chain_into_the_period_starts_after_its_horizon() {
+        let w = 60 * MIN;
+        let reach = Some(Reach {
+            relevant_from: 500 * MIN,
+            horizon: 200 * MIN,
+        });
+        // Every 50 minutes from minute 100: the chain reaching the period starts at 100.
+        let flip = |from: i64, object: &str| -> Vec<Change> {
+            (0..10)
+                .map(|i| {
+                    let t = if i % 2 == 0 {
+                        "alert_rule_enabled"
+                    } else {
+                        "alert_rule_disabled"
+                    };
+                    change(from + 50 * i, "a", t, object)
+                })
+                .collect()
+        };
+        assert_eq!(pair_reversals(&flip(100, "r-1"), w, reach), None);
+        assert_eq!(
+            pair_reversals(&flip(100, "r-1"), w, None).unwrap(),
+            [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
+        );
+        // Starting at the horizon is enough.
+        assert_eq!(
+            pair_reversals(&flip(200, "r-1"), w, reach).unwrap(),
+            [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
+        );
+        // A gap of more than the window restarts the chain: the early pair does not matter.
+        let mut c = vec![
+            change(100, "a", "alert_rule_enabled", "r-1"),
+            change(150, "a", "alert_rule_disabled", "r-1"),
+        ];
+        c.extend(flip(211, "r-1"));
+        assert_eq!(
+            pair_reversals(&c, w, reach).unwrap(),
+            [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9), (10, 11)]
+        );
+        // An early chain of another object, or one ending before the period's reach, is fine.
+        let mut c = flip(0, "r-2");
+        c.extend(flip(600, "r-1"));
+        c.sort_by_key(|c| c.ts);
+        assert!(pair_reversals(&c, w, reach).is_some());
+        let mut c = flip(0, "r-1");
+        c.push(change(700, "a", "alert_rule_enabled", "r-1"));
+        assert!(pair_reversals(&c, w, reach).is_some());
     }
 
     #[test]
@@ -781,7 +919,7 @@ mod tests {
             change(2, "a", "alert_rule_deleted", "r-1"),
             change(3, "a", "alert_rule_deleted", "r-1"),
         ];
-        assert_eq!(pair_reversals(&c, 60 * MIN), [(1, 2)]);
+        assert_eq!(pair_reversals(&c, 60 * MIN, None).unwrap(), [(1, 2)]);
     }
 
     #[test]
@@ -794,13 +932,13 @@ mod tests {
             // a different inverse family on the same object
             change(3, "a", "alert_rule_disabled", "r-1"),
         ];
-        assert!(pair_reversals(&c, 24 * 60 * MIN).is_empty());
+        assert!(pair_reversals(&c, 24 * 60 * MIN, None).unwrap().is_empty());
         // The window is inclusive.
         let c = [
             change(0, "a", "user_roles_assigned", "carol/Admin"),
             change(60, "a", "user_roles_revoked", "carol/Admin"),
         ];
-        assert_eq!(pair_reversals(&c, 60 * MIN), [(0, 1)]);
+        assert_eq!(pair_reversals(&c, 60 * MIN, None).unwrap(), [(0, 1)]);
     }
 
     #[test]
@@ -813,7 +951,10 @@ mod tests {
             change(4, "a", "alert_rule_deleted", "r-1"),
             change(5, "c", "alert_rule_disabled", "r-9"),
         ];
-        assert_eq!(pair_reversals(&c, 60 * MIN), [(1, 2), (0, 4), (3, 5)]);
+        assert_eq!(
+            pair_reversals(&c, 60 * MIN, None).unwrap(),
+            [(1, 2), (0, 4), (3, 5)]
+        );
     }
 
     /// Objects are joined with `/`, so two users' objects can read alike; the users still differ.
@@ -832,9 +973,16 @@ mod tests {
                 "w/1/carol",
             )
         };
-        assert!(pair_reversals(&[add.clone(), remove.clone()], 60 * MIN).is_empty());
+        assert!(
+            pair_reversals(&[add.clone(), remove.clone()], 60 * MIN, None)
+                .unwrap()
+                .is_empty()
+        );
         let remove = Change { user: 1, ..remove };
-        assert_eq!(pair_reversals(&[add, remove], 60 * MIN), [(0, 1)]);
+        assert_eq!(
+            pair_reversals(&[add, remove], 60 * MIN, None).unwrap(),
+            [(0, 1)]
+        );
     }
 
     /// The affected user (name, else id) is numbered for the types whose object includes it, so

@@ -332,6 +332,77 @@ const FILES: &str = r#"
 2026-04-10T10:00:00Z | henry@example.com | User | File download | 203.0.113.22 |  | {"fileName": "old.txt", "fileSize": 5}
 "#;
 
+/// Gina enables and disables rule r-60 every 20 hours for two weeks: each undo is within the
+/// 24-hour window of the change before it, so how the week's events pair depends on where the
+/// chain starts. A read starting 4 days before the week would begin with a disable and pair
+/// "disabled and enabled"; the analysis must find the pairs of the whole history.
+const CHAIN: &str = r#"
+2026-04-01T20:00:00Z | gina@example.com | User | Alert rule enabled  | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-02T16:00:00Z | gina@example.com | User | Alert rule disabled | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-03T12:00:00Z | gina@example.com | User | Alert rule enabled  | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-04T08:00:00Z | gina@example.com | User | Alert rule disabled | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-05T04:00:00Z | gina@example.com | User | Alert rule enabled  | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-06T00:00:00Z | gina@example.com | User | Alert rule disabled | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-06T20:00:00Z | gina@example.com | User | Alert rule enabled  | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-07T16:00:00Z | gina@example.com | User | Alert rule disabled | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-08T12:00:00Z | gina@example.com | User | Alert rule enabled  | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-09T08:00:00Z | gina@example.com | User | Alert rule disabled | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-10T04:00:00Z | gina@example.com | User | Alert rule enabled  | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-11T00:00:00Z | gina@example.com | User | Alert rule disabled | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-11T20:00:00Z | gina@example.com | User | Alert rule enabled  | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-12T16:00:00Z | gina@example.com | User | Alert rule disabled | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-13T12:00:00Z | gina@example.com | User | Alert rule enabled  | 203.0.113.9 |  | {"ruleId": "r-60"}
+2026-04-14T08:00:00Z | gina@example.com | User | Alert rule disabled | 203.0.113.9 |  | {"ruleId": "r-60"}
+"#;
+
+#[test]
+fn training_needs_pairs_a_long_chain_as_the_whole_history_does() {
+    let (_d, store, ids) = store_with(&rows(CHAIN));
+    let findings = analyze(&store, "training-needs", None);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(
+        evidence(f),
+        ids_at(&ids, &["2026-04-13T12:00:00Z", "2026-04-14T08:00:00Z"])
+    );
+    assert!(
+        summary(f).contains("enabled and disabled alert rule r-60 within 20 hours"),
+        "{f}"
+    );
+    // The week before: five undos, from Monday 00:00 (the enable of Sunday 04:00 undone).
+    let before = analyze_jsonl(
+        &store,
+        &["--week", "2026-W15", "--only", "training-needs"],
+        None,
+    );
+    let (ranking, pairs): (Vec<&Value>, Vec<&Value>) = before
+        .iter()
+        .partition(|f| summary(f).contains("most reversals"));
+    let mut got: Vec<Vec<String>> = pairs.iter().map(|f| evidence(f)).collect();
+    got.sort_by_key(|e| times_of(&ids, &e[0]));
+    let want: Vec<Vec<String>> = [
+        ["2026-04-05T04:00:00Z", "2026-04-06T00:00:00Z"],
+        ["2026-04-06T20:00:00Z", "2026-04-07T16:00:00Z"],
+        ["2026-04-08T12:00:00Z", "2026-04-09T08:00:00Z"],
+        ["2026-04-10T04:00:00Z", "2026-04-11T00:00:00Z"],
+        ["2026-04-11T20:00:00Z", "2026-04-12T16:00:00Z"],
+    ]
+    .iter()
+    .map(|p| ids_at(&ids, p))
+    .collect();
+    assert_eq!(got, want);
+    assert_eq!(ranking.len(), 1, "{ranking:#?}");
+    assert_eq!(ranking[0]["count"].as_u64(), Some(5));
+}
+
+/// The time of the event with this id.
+fn times_of(ids: &HashMap<String, String>, id: &str) -> String {
+    ids.iter()
+        .find(|(_, v)| v.as_str() == id)
+        .map(|(t, _)| t.clone())
+        .unwrap_or_default()
+}
+
 #[test]
 fn file_access_summarises_by_actor_and_flags_bulk_and_support_restores() {
     let henry = "henry@example.com";
