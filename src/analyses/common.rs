@@ -4,6 +4,7 @@ object an event acts on (from the catalog's subject keys), and evidence lists.
 */
 
 use polars::prelude::*;
+use polars_arrow::array::Utf8ViewArray;
 use serde_json::Value;
 
 use super::MAX_EVIDENCE;
@@ -16,6 +17,39 @@ use crate::time::NANOS_PER_SEC;
 /// A string column as `Option<&str>` per row.
 pub fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<Vec<Option<&'a str>>> {
     Ok(df.column(name)?.str()?.iter().collect())
+}
+
+/// A string column read in place, row by row: for a column an analysis needs at a few of its rows,
+/// where a vector of every row's value (16 bytes a row) would be a large part of its memory.
+pub struct StrColumn<'a> {
+    chunks: Vec<&'a Utf8ViewArray>,
+    /// The first row of each chunk.
+    starts: Vec<usize>,
+}
+
+impl<'a> StrColumn<'a> {
+    pub fn new(df: &'a DataFrame, name: &str) -> Result<StrColumn<'a>> {
+        let ca = df.column(name)?.str()?;
+        let chunks: Vec<&Utf8ViewArray> = ca.downcast_iter().collect();
+        let starts = chunks
+            .iter()
+            .scan(0, |row, arr| {
+                let start = *row;
+                *row += arr.len();
+                Some(start)
+            })
+            .collect();
+        Ok(StrColumn { chunks, starts })
+    }
+
+    /// The value at `row` (`None` for null, or past the end).
+    pub fn get(&self, row: usize) -> Option<&'a str> {
+        // The last chunk starting at or before `row` (a scan returns dozens of chunks).
+        let k = self.starts.partition_point(|&s| s <= row).checked_sub(1)?;
+        let arr = self.chunks[k];
+        let i = row - self.starts[k];
+        if i < arr.len() { arr.get(i) } else { None }
+    }
 }
 
 /// `f(row, value)` for every row of an i64 column, in row order.
@@ -414,6 +448,30 @@ pub(crate) mod tests {
             ca.append(&StringChunked::new("s".into(), *c)).unwrap();
         }
         ca
+    }
+
+    #[test]
+    fn a_column_read_in_place_gives_each_rows_value_across_chunks() {
+        let ca = strings(&[
+            &[Some("a"), None],
+            &[],
+            &[Some("a string longer than twelve bytes")],
+            &[None, Some("d")],
+        ]);
+        let df = DataFrame::new(ca.len(), vec![ca.into_column()]).unwrap();
+        let col = StrColumn::new(&df, "s").unwrap();
+        let got: Vec<Option<&str>> = (0..6).map(|i| col.get(i)).collect();
+        assert_eq!(
+            got,
+            [
+                Some("a"),
+                None,
+                Some("a string longer than twelve bytes"),
+                None,
+                Some("d"),
+                None
+            ]
+        );
     }
 
     #[test]

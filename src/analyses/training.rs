@@ -55,8 +55,8 @@ use polars::prelude::{ChunkZip, DataFrame, PlHashMap, StringChunked};
 use rayon::prelude::*;
 
 use super::common::{
-    NULL_STR, duration, event_ids, evidence, i64s, join_subject, most_common, number_strings,
-    plural, strs, subject_parts,
+    NULL_STR, StrColumn, duration, event_ids, evidence, i64s, join_subject, most_common,
+    number_strings, plural, subject_parts,
 };
 use super::{Analysis, Context, Finding, Output, Select, Severity};
 use crate::config::Config;
@@ -181,12 +181,13 @@ struct Reach {
 struct Events<'a> {
     ids: Vec<Option<EventId>>,
     ts: Vec<i64>,
-    labels: Vec<Option<&'a str>>,
-    actors: Vec<Option<&'a str>>,
-    ips: Vec<Option<&'a str>>,
-    aff_names: Vec<Option<&'a str>>,
-    aff_ids: Vec<Option<&'a str>>,
-    details: Vec<Option<&'a str>>,
+    // Read in place: only the rows that may pair (details) or do (the rest) are looked at.
+    labels: StrColumn<'a>,
+    actors: StrColumn<'a>,
+    ips: StrColumn<'a>,
+    aff_names: StrColumn<'a>,
+    aff_ids: StrColumn<'a>,
+    details: StrColumn<'a>,
     /// People's events of reversible types, in load order.
     candidates: Vec<Candidate>,
 }
@@ -213,58 +214,35 @@ impl<'a> Events<'a> {
     /// The candidates and the columns are gathered side by side: this runs at the end of a run
     /// over a large store, when the other analyses have finished.
     fn new(df: &'a DataFrame, store: &std::path::Path) -> Result<Option<Self>> {
-        const TEXT: [&str; 6] = [
-            cols::EVENT_LABEL,
-            cols::ACTOR_NAME,
-            cols::CLIENT_IP,
-            cols::AFFECTED_USER_NAME,
-            cols::AFFECTED_USER_ID,
-            cols::DETAILS,
-        ];
-        let ((candidates, ids), text) = rayon::join(
-            || {
-                rayon::join(
-                    || -> Result<_> {
-                        Ok(candidates(
-                            df.column(cols::ACTOR_NAME)?.str()?,
-                            df.column(cols::EVENT_TYPE)?.str()?,
-                            df.column(cols::ACTOR_TYPE)?.str()?,
-                            &affected_users(df)?,
-                        ))
-                    },
-                    || event_ids(df, store),
-                )
+        let (candidates, ids) = rayon::join(
+            || -> Result<_> {
+                Ok(candidates(
+                    df.column(cols::ACTOR_NAME)?.str()?,
+                    df.column(cols::EVENT_TYPE)?.str()?,
+                    df.column(cols::ACTOR_TYPE)?.str()?,
+                    &affected_users(df)?,
+                ))
             },
-            || {
-                TEXT.par_iter()
-                    .map(|c| strs(df, c))
-                    .collect::<Result<Vec<_>>>()
-            },
+            || event_ids(df, store),
         );
         let Some(candidates) = candidates? else {
             return Ok(None);
         };
-        let ids = ids?;
-        let Ok([labels, actors, ips, aff_names, aff_ids, details]) =
-            <[Vec<Option<&str>>; 6]>::try_from(text?)
-        else {
-            unreachable!("one vector per name in TEXT");
-        };
         Ok(Some(Events {
-            ids,
+            ids: ids?,
             ts: i64s(df, cols::TIMESTAMP_NS)?,
-            labels,
-            actors,
-            ips,
-            aff_names,
-            aff_ids,
-            details,
+            labels: StrColumn::new(df, cols::EVENT_LABEL)?,
+            actors: StrColumn::new(df, cols::ACTOR_NAME)?,
+            ips: StrColumn::new(df, cols::CLIENT_IP)?,
+            aff_names: StrColumn::new(df, cols::AFFECTED_USER_NAME)?,
+            aff_ids: StrColumn::new(df, cols::AFFECTED_USER_ID)?,
+            details: StrColumn::new(df, cols::DETAILS)?,
             candidates,
         }))
     }
 
     fn actor(&self, i: usize) -> &'a str {
-        self.actors[i].unwrap_or_default()
+        self.actors.get(i).unwrap_or_default()
     }
 
     /// Every reversal in the loaded history, in the order they were undone (takes the
@@ -311,8 +289,12 @@ impl<'a> Events<'a> {
             .filter(|(_, m)| **m)
             .filter_map(|(c, _)| {
                 let i = c.row;
-                let object =
-                    object_of(c.entry, self.aff_ids[i], self.aff_names[i], self.details[i])?;
+                let object = object_of(
+                    c.entry,
+                    self.aff_ids.get(i),
+                    self.aff_names.get(i),
+                    self.details.get(i),
+                )?;
                 Some(Change {
                     row: i,
                     ts: self.ts[i],
@@ -334,8 +316,8 @@ impl<'a> Events<'a> {
                     undo,
                     object: changes[a].object.clone(),
                     phrase: undo_phrase(
-                        self.labels[change].unwrap_or(changes[a].event_type),
-                        self.labels[undo].unwrap_or(changes[b].event_type),
+                        self.labels.get(change).unwrap_or(changes[a].event_type),
+                        self.labels.get(undo).unwrap_or(changes[b].event_type),
                     ),
                     gap_ns: changes[b].ts - changes[a].ts,
                 }
@@ -358,7 +340,12 @@ impl TrainingNeeds {
             } else {
                 r.object.clone()
             },
-            ip: ev.ips[b].or(ev.ips[a]).unwrap_or_default().to_owned(),
+            ip: ev
+                .ips
+                .get(b)
+                .or(ev.ips.get(a))
+                .unwrap_or_default()
+                .to_owned(),
             first_seen_ns: ev.ts[a],
             last_seen_ns: ev.ts[b],
             count: 2,
@@ -368,7 +355,7 @@ impl TrainingNeeds {
                 ev.actor(a),
                 r.describe(),
                 duration(r.gap_ns),
-                ev.labels[a].unwrap_or_default(),
+                ev.labels.get(a).unwrap_or_default(),
                 format_timestamp(ev.ts[a]),
                 format_timestamp(ev.ts[b]),
             ),
@@ -422,7 +409,7 @@ impl TrainingNeeds {
                 },
                 actor: actor.to_owned(),
                 subject: objects_list(mine),
-                ip: most_common(rows.iter().filter_map(|&i| ev.ips[i])),
+                ip: most_common(rows.iter().filter_map(|&i| ev.ips.get(i))),
                 first_seen_ns: rows.iter().map(|&i| ev.ts[i]).min().unwrap_or_default(),
                 last_seen_ns: rows.iter().map(|&i| ev.ts[i]).max().unwrap_or_default(),
                 count: n as u64,
