@@ -3,8 +3,8 @@ Audit analyses: each answers one question an auditor asks of the Audit Log and r
 one shape ([`Finding`]).
 
 An analysis is a type implementing [`Analysis`] in its own file, listed once in [`REGISTRY`];
-nothing else needs to know it exists. [`run`] executes the selected analyses side by side on rayon's
-pool (the memory-heavy ones one after another, beside the rest); each builds its own lazy,
+nothing else needs to know it exists. [`run`] executes the selected analyses in two chains side by
+side (the memory-heavy ones one after another, beside the rest); each builds its own lazy,
 predicate- and projection-pushed scan through [`Context`], so it reads only the event types and
 columns it needs.
 
@@ -403,13 +403,14 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
-/// Run `analyses` side by side, the memory-heavy ones one after another (see
-/// [`Analysis::memory_heavy`]). Findings of each are sorted by severity (highest first), then time.
+/// Run `analyses` in two chains side by side: the memory-heavy ones (see
+/// [`Analysis::memory_heavy`]) one after another, and the rest one after another. Findings of
+/// each are sorted by severity (highest first), then time.
 ///
-/// Two pools share the cores: rayon's runs the analyses, polars' (`POLARS_MAX_THREADS`, all
-/// cores unless the user sets it) runs their queries. They do not oversubscribe in practice: an
-/// analysis' rayon thread waits while polars runs its query, and giving polars fewer cores queued
-/// every analysis' queries on the remaining ones (bench/NOTES.md has the figures).
+/// Two pools share the cores: rayon's runs the analyses' parallel steps, polars'
+/// (`POLARS_MAX_THREADS`, all cores unless the user sets it) runs their queries. They do not
+/// oversubscribe in practice: a chain waits while polars runs its query, and giving polars fewer
+/// cores queued every analysis' queries on the remaining ones (bench/NOTES.md has the figures).
 pub fn run(ctx: &Context<'_>, analyses: &[&'static dyn Analysis]) -> Vec<Outcome> {
     let one = |&(i, a): &(usize, &&'static dyn Analysis)| {
         let t = Instant::now();
@@ -432,12 +433,28 @@ pub fn run(ctx: &Context<'_>, analyses: &[&'static dyn Analysis]) -> Vec<Outcome
         .iter()
         .enumerate()
         .partition(|(_, a)| a.memory_heavy());
-    // The heavy ones one after another on one thread, the rest side by side on the pool: two
-    // heavy ones at once set the peak memory of a whole-store run.
-    let (mut heavy, light) = rayon::join(
-        || heavy.iter().map(one).collect::<Vec<_>>(),
-        || light.par_iter().map(one).collect::<Vec<_>>(),
-    );
+    // Two chains, each running its analyses one after another: the heavy ones (two at once set
+    // the peak memory of a whole-store run) and the rest, on a pool of two threads of their own.
+    // Not on rayon's global pool: a worker there waiting for a polars query steals other jobs,
+    // so every light analysis was soon in flight at once, stacked on the two workers with its
+    // read in memory, and the first started finished last. A waiting chain thread finds nothing
+    // but the other chain's parallel steps to steal. (Whole store: a peak 0.85-0.95 GB against
+    // 0.95-0.99 GB in the same time; a week 0.42-0.46 GB against 0.56 GB; bench/NOTES.md.)
+    let chains = || {
+        rayon::join(
+            || heavy.iter().map(one).collect::<Vec<_>>(),
+            || light.iter().map(one).collect::<Vec<_>>(),
+        )
+    };
+    let (mut heavy, light) = match rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .thread_name(|i| format!("auditlens-chain-{i}"))
+        .build()
+    {
+        Ok(pool) => pool.install(chains),
+        // No thread to be had: the chains on the global pool, as they ran before.
+        Err(_) => chains(),
+    };
     heavy.extend(light);
     // In the order asked for, whatever order they ran in.
     heavy.sort_by_key(|&(i, _)| i);
