@@ -164,8 +164,8 @@ impl Analysis for TrainingNeeds {
 /// Pairing is a chain per object (an event closes the open change or becomes the open change
 /// itself), so where it starts can change how later events pair: with a change and its undo
 /// every 20 hours, starting one event later pairs each undo with the next change instead. But
-/// an event with no change of its object (same actor, family and affected user) within the
-/// window before it starts afresh whatever came earlier. So a period's reversals are those of
+/// an event with no change of its object (by the same actor, in the same inverse family, on the
+/// same affected user) within the window before it starts afresh whatever came earlier. So a period's reversals are those of
 /// the whole history when every object's chain of changes reaching into the period (changes
 /// from `relevant_from`, a window before the period) starts at or after `horizon`: two windows
 /// after the first instant read. One window, because an earlier change in reach would have been
@@ -211,8 +211,8 @@ const NO_USER: u32 = NULL_STR;
 impl<'a> Events<'a> {
     /// `None` past `u32::MAX - 1` distinct actors, types, actor types or affected users.
     ///
-    /// The candidates and the columns are gathered side by side: this runs at the end of a run
-    /// over a large store, when the other analyses have finished.
+    /// The candidates and the event ids are gathered side by side; the text columns are read in
+    /// place ([`StrColumn`]).
     fn new(df: &'a DataFrame, store: &std::path::Path) -> Result<Option<Self>> {
         let (candidates, ids) = rayon::join(
             || -> Result<_> {
