@@ -566,7 +566,7 @@ const FINDINGS_PER_ROW_GROUP: usize = 8 * 1024;
 ///
 /// A whole-store run of a large store has about 80,000 findings citing 1.5 million events: built
 /// and compressed as one frame on one thread, the file took longer than the JSON printed beside
-/// it (bench/NOTES.md). Row groups of [`FINDINGS_PER_ROW_GROUP`] findings are built and encoded
+/// it (bench/NOTES.md). Row groups of `FINDINGS_PER_ROW_GROUP` findings are built and encoded
 /// side by side, then written in order. The cited ids and the summaries, distinct on almost
 /// every row, are written without polars' dictionary attempt.
 pub fn save_findings(store: &Store, findings: &[Finding]) -> Result<std::path::PathBuf> {

@@ -14,7 +14,7 @@ them to the manifest. Dropping an unfinished writer deletes its temporary files.
 Sorting and encoding a day take about a second at 200,000 events a day, so they run on an encoder
 thread of their own: the caller goes on deduplicating while parsing goes on, instead of every
 stage waiting for each flush (ingest kept both cores about three quarters busy before). Flushes
-reach it through a [`Handoff`] (a rendezvous for a day, a short queue for the small ones: weekends),
+reach it through a `Handoff` (a rendezvous for a day, a short queue for the small ones: weekends),
 and it encodes a flush's row groups side by side on rayon's pool, so the end of a file, when only
 the last days are left to write, keeps both cores busy too.
 */
