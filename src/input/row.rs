@@ -196,10 +196,7 @@ pub fn convert(
     out.push(&EventRow {
         event_id: h.finish(),
         timestamp_ns,
-        event_type: &resolved.api_name,
-        event_label: resolved.label,
-        category: resolved.category,
-        deprecated: resolved.deprecated,
+        event_type: &resolved,
         actor_name,
         actor_id,
         actor_type: actor_type.as_str(),

@@ -125,8 +125,8 @@ pub struct Resolved<'a> {
     pub label: &'a str,
     pub category: &'a str,
     pub deprecated: bool,
-    /// `false` when the catalog does not know the type.
-    pub known: bool,
+    /// The position of the type in [`Catalog::entries`]; `None` when the catalog does not know it.
+    pub entry: Option<usize>,
 }
 
 /// The catalog: entries in catalog order plus a lookup index by every accepted spelling.
@@ -261,12 +261,27 @@ impl Catalog {
 
     /// The entry for any accepted spelling of a known event type.
     pub fn lookup(&self, raw: &str) -> Option<&EventType> {
+        self.lookup_index(raw).map(|i| &self.entries[i])
+    }
+
+    /// [`Catalog::lookup`], as a position in [`Catalog::entries`].
+    fn lookup_index(&self, raw: &str) -> Option<usize> {
         if let Some(&i) = self.exact.get(raw) {
-            return Some(&self.entries[i]);
+            return Some(i);
         }
-        self.index
-            .get(&normalize_name(raw))
-            .map(|&i| &self.entries[i])
+        self.index.get(&normalize_name(raw)).copied()
+    }
+
+    /// A known type as resolved.
+    fn resolved(&self, i: usize) -> Resolved<'_> {
+        let e = &self.entries[i];
+        Resolved {
+            api_name: Cow::Borrowed(e.api_name),
+            label: e.label,
+            category: e.category,
+            deprecated: e.deprecated,
+            entry: Some(i),
+        }
     }
 
     /// The entry with exactly this canonical API name.
@@ -280,14 +295,8 @@ impl Catalog {
     /// Resolve an input's event-type text; unknown types are kept under [`OTHER_CATEGORY`].
     /// Returns `None` only for text that is empty once normalised.
     pub fn resolve<'a>(&'a self, raw: &'a str) -> Option<Resolved<'a>> {
-        if let Some(e) = self.lookup(raw) {
-            return Some(Resolved {
-                api_name: Cow::Borrowed(e.api_name),
-                label: e.label,
-                category: e.category,
-                deprecated: e.deprecated,
-                known: true,
-            });
+        if let Some(i) = self.lookup_index(raw) {
+            return Some(self.resolved(i));
         }
         // The label is stored and exported (CSV `Event type`), so it must resolve to itself when
         // read back: unwrap and trim until nothing changes (`x /1` and
@@ -300,14 +309,8 @@ impl Catalog {
             }
             label = next;
         }
-        if let Some(e) = self.lookup(label) {
-            return Some(Resolved {
-                api_name: Cow::Borrowed(e.api_name),
-                label: e.label,
-                category: e.category,
-                deprecated: e.deprecated,
-                known: true,
-            });
+        if let Some(i) = self.lookup_index(label) {
+            return Some(self.resolved(i));
         }
         let api_name = normalize_name(label);
         if api_name.is_empty() {
@@ -318,7 +321,7 @@ impl Catalog {
             label,
             category: OTHER_CATEGORY,
             deprecated: false,
-            known: false,
+            entry: None,
         })
     }
 
@@ -431,7 +434,7 @@ mod tests {
         let r = Catalog::get()
             .resolve("audit_log::brand_new_thing/2")
             .unwrap();
-        assert!(!r.known);
+        assert!(r.entry.is_none());
         assert_eq!(r.api_name, "brand_new_thing");
         assert_eq!(r.category, OTHER_CATEGORY);
         assert!(Catalog::get().resolve("  ").is_none());
@@ -452,8 +455,8 @@ mod tests {
             let r = c.resolve(raw).unwrap();
             let again = c.resolve(r.label).unwrap();
             assert_eq!(
-                (&again.api_name, again.label, again.category, again.known),
-                (&r.api_name, r.label, r.category, r.known),
+                (&again.api_name, again.label, again.category, again.entry),
+                (&r.api_name, r.label, r.category, r.entry),
                 "{raw:?}"
             );
         }
@@ -461,7 +464,8 @@ mod tests {
         assert!(
             c.resolve("audit_log::audit_log::logged_in/1/1")
                 .unwrap()
-                .known
+                .entry
+                .is_some()
         );
     }
 

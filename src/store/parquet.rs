@@ -226,11 +226,13 @@ impl ParquetFile {
 /// not be made: PLAIN is then still right).
 ///
 /// Polars' writer decides this by hashing every value into a cardinality estimate and then hashing
-/// every value again into the dictionary: 9% of ingest's CPU. Here a value whose view equals the
-/// previous value's view reuses its key without hashing (equal views are equal strings: the same
-/// inline bytes, or the same bytes of the same buffer). The store's parts are sorted by event type,
-/// so its type, label and category columns are long runs, and `source_file` is one value
-/// repeated; only the other values are hashed, once. The dictionary holds only the values
+/// every value again into the dictionary: 9% of ingest's CPU. Here a value equal to the previous
+/// value reuses its key without hashing: first by its view (equal views are equal strings: the
+/// same inline bytes, or the same bytes of the same buffer, as for `source_file`, one value
+/// repeated), then by its text, because the parser copies each row's type, label and category
+/// (mostly longer than a view's 12 inline bytes) to a place of its own. The store's parts are
+/// sorted by event type, so those three columns are long runs; only the other values are hashed,
+/// once. The dictionary holds only the values
 /// present, so the row group's min/max statistics (what lets scans skip it) stay exact.
 fn dictionary_of(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
     let n = array.len();
@@ -240,7 +242,7 @@ fn dictionary_of(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
     let mut keys: Vec<u32> = Vec::with_capacity(n);
     let mut values: Vec<&str> = Vec::new();
     let mut index: PlHashMap<&str, u32> = PlHashMap::default();
-    let mut last: Option<(u128, u32)> = None;
+    let mut last: Option<(u128, &str, u32)> = None;
     for (i, view) in views.iter().enumerate() {
         if validity.is_some_and(|v| !v.get_bit(i)) {
             keys.push(0);
@@ -248,9 +250,14 @@ fn dictionary_of(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
         }
         let view = view.as_u128();
         let key = match last {
-            Some((v, k)) if v == view => k,
+            Some((v, _, k)) if v == view => k,
             _ => {
                 let value = array.value(i);
+                if let Some((_, text, k)) = last.filter(|&(_, text, _)| text == value) {
+                    last = Some((view, text, k));
+                    keys.push(k);
+                    continue;
+                }
                 let next = values.len() as u32;
                 let key = *index.entry(value).or_insert(next);
                 if key == next {
@@ -259,7 +266,7 @@ fn dictionary_of(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
                         return None;
                     }
                 }
-                last = Some((view, key));
+                last = Some((view, value, key));
                 key
             }
         };
@@ -465,11 +472,14 @@ mod tests {
             Some(long),
             Some("a"),
             Some(long),
+            Some(long),
             Some("b"),
             None,
+            Some("b"),
+            Some(long),
         ];
         let array = Utf8ViewArray::arr_from_iter(rows.iter().copied());
-        let dict = dictionary_of(&array).expect("three values in eight rows");
+        let dict = dictionary_of(&array).expect("three values in eleven rows");
         let values = dict
             .values()
             .as_any()
