@@ -480,9 +480,22 @@ pub fn parse_records(batch: &Batch, spans: &[Span], map: &CsvMapping) -> ParsedC
     let mut quarantined = Vec::new();
     let mut fields = Vec::with_capacity(map.header.targets.len());
     let mut scratch = RowScratch::default();
+    // The chunk's bytes are checked for UTF-8 once, which is cheaper than checking each of a
+    // row's dozen fields on its own (most are short); a field is then taken from the checked text
+    // by its position. A chunk with invalid bytes is checked field by field, which names them.
+    let text = spans.first().zip(spans.last()).and_then(|(first, last)| {
+        let checked = std::str::from_utf8(batch.data.get(first.start..last.end)?).ok()?;
+        Some((first.start, checked))
+    });
     for span in spans {
         let rec = &batch.data[span.start..span.end];
-        match record_to_event(rec, span.line, map, &mut fields, &mut scratch, &mut cols) {
+        let rec_text = text.and_then(|(base, t)| t.get(span.start - base..span.end - base));
+        let row = Record {
+            bytes: rec,
+            text: rec_text,
+            line: span.line,
+        };
+        match record_to_event(row, map, &mut fields, &mut scratch, &mut cols) {
             Ok(()) => {}
             Err(e) => quarantined.push(Quarantined {
                 line: span.line,
@@ -499,15 +512,32 @@ pub fn parse_records(batch: &Batch, spans: &[Span], map: &CsvMapping) -> ParsedC
     }
 }
 
-fn record_to_event<'a>(
-    rec: &'a [u8],
+/// One record of a batch: its bytes, the same bytes as text when they were checked to be UTF-8,
+/// and its line.
+#[derive(Clone, Copy)]
+struct Record<'a> {
+    bytes: &'a [u8],
+    text: Option<&'a str>,
     line: u64,
+}
+
+impl<'a> Record<'a> {
+    /// `field` (a slice of the record's bytes) as text, if the record's text was checked.
+    fn checked(&self, field: &[u8]) -> Option<&'a str> {
+        let start = (field.as_ptr() as usize).checked_sub(self.bytes.as_ptr() as usize)?;
+        self.text?.get(start..start.checked_add(field.len())?)
+    }
+}
+
+fn record_to_event<'a>(
+    rec: Record<'a>,
     map: &CsvMapping,
     fields: &mut Vec<Cow<'a, [u8]>>,
     scratch: &mut RowScratch,
     out: &mut EventColumns,
 ) -> Result<(), RowError> {
-    split_fields(rec, fields);
+    let line = rec.line;
+    split_fields(rec.bytes, fields);
     let want = map.header.targets.len();
     if fields.len() != want {
         return Err(RowError::new(
@@ -525,9 +555,10 @@ fn record_to_event<'a>(
     // Fields are moved out so that unquoted (owned) text becomes a String without another copy.
     for (i, (bytes, target)) in fields.drain(..).zip(&map.header.targets).enumerate() {
         let text: Cow<'_, str> = match bytes {
-            Cow::Borrowed(b) => {
-                Cow::Borrowed(std::str::from_utf8(b).map_err(|e| utf8_error(map, i, e))?)
-            }
+            Cow::Borrowed(b) => Cow::Borrowed(match rec.checked(b) {
+                Some(text) => text,
+                None => std::str::from_utf8(b).map_err(|e| utf8_error(map, i, e))?,
+            }),
             Cow::Owned(b) => {
                 Cow::Owned(String::from_utf8(b).map_err(|e| utf8_error(map, i, e.utf8_error()))?)
             }

@@ -551,3 +551,78 @@ fn a_second_writer_gets_a_clear_error_or_waits() {
     assert_eq!(v["stored"], 14);
     assert_eq!(stored_events(&store).height(), 28);
 }
+
+/// Text outside ASCII is stored as written, in unquoted and quoted fields and inside `Details`,
+/// both in an export that is valid UTF-8 throughout and in one where a row has invalid bytes
+/// (which alone is quarantined, against its column).
+#[test]
+fn non_ascii_text_is_stored_as_written_beside_invalid_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        "2026-04-06T09:00:00Z,josé@example.com,User,Console login,203.0.113.9,,\r\n",
+        concat!(
+            r#"2026-04-06T09:01:00Z,"Zoë, Ops",User,Alert note edited,203.0.113.9,,"#,
+            r#""{""note"":""受信 ✓ \""ok\"" 🚀""}""#,
+            "\r\n"
+        ),
+        "2026-04-06T09:02:00Z,ünal@example.com,User,User added,203.0.113.9,Åsa Öberg,\r\n",
+    ];
+    let mut valid = CONSOLE_HEADER.as_bytes().to_vec();
+    let mut broken = CONSOLE_HEADER.as_bytes().to_vec();
+    for row in rows {
+        valid.extend_from_slice(row.as_bytes());
+        broken.extend_from_slice(row.replace("09:0", "10:0").as_bytes());
+    }
+    broken.extend_from_slice(
+        b"2026-04-06T10:03:00Z,caf\xe9@example.com,User,Console login,203.0.113.9,,\r\n",
+    );
+    let (a, b) = (dir.path().join("valid.csv"), dir.path().join("broken.csv"));
+    std::fs::write(&a, &valid).unwrap();
+    std::fs::write(&b, &broken).unwrap();
+    let store = dir.path().join("store");
+    let (v, code) = ingest_json(&store, &[&a, &b], &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_accounting(&v);
+    assert_eq!(
+        (&v["stored"], &v["quarantined"]),
+        (&6.into(), &1.into()),
+        "{v}"
+    );
+
+    let df = stored_events(&store)
+        .sort(["timestamp_ns"], SortMultipleOptions::default())
+        .unwrap();
+    let col = |name: &str| -> Vec<Option<String>> {
+        let c = df.column(name).unwrap().str().unwrap().clone();
+        c.iter().map(|v| v.map(str::to_owned)).collect()
+    };
+    let names: Vec<Option<String>> = ["josé@example.com", "Zoë, Ops", "ünal@example.com"]
+        .repeat(2)
+        .into_iter()
+        .map(|s| Some(s.to_owned()))
+        .collect();
+    assert_eq!(col("actor_name"), names);
+    let affected = col("affected_user_name");
+    assert_eq!(
+        (affected[2].as_deref(), affected[5].as_deref()),
+        (Some("Åsa Öberg"), Some("Åsa Öberg"))
+    );
+    let details = col("details");
+    for i in [1, 4] {
+        let d: serde_json::Value = serde_json::from_str(details[i].as_deref().unwrap()).unwrap();
+        assert_eq!(d["note"], "受信 ✓ \"ok\" 🚀", "{d}");
+    }
+
+    let out = auditlens()
+        .args(["quarantine", "--format", "json", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    let q: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(q[0]["line"], 5, "{q}");
+    assert_eq!(q[0]["column"], "Username", "{q}");
+    assert!(
+        q[0]["reason"].as_str().unwrap().contains("invalid UTF-8"),
+        "{q}"
+    );
+}
