@@ -478,7 +478,9 @@ pub fn parse_records(batch: &Batch, spans: &[Span], map: &CsvMapping) -> ParsedC
     });
     for span in spans {
         let rec = &batch.data[span.start..span.end];
-        let rec_text = text.and_then(|(base, t)| t.get(span.start - base..span.end - base));
+        let rec_text = text.and_then(|(base, t)| {
+            t.get(span.start.checked_sub(base)?..span.end.checked_sub(base)?)
+        });
         let row = Record {
             bytes: rec,
             text: rec_text,

@@ -229,10 +229,10 @@ impl ParquetFile {
 /// every value again into the dictionary: 9% of ingest's CPU. Here a value equal to the previous
 /// value reuses its key without hashing: first by its view (equal views are equal strings: the
 /// same inline bytes, or the same bytes of the same buffer, as for `source_file`, one value
-/// repeated), then by its text, because the parser copies each row's type, label and category
-/// (mostly longer than a view's 12 inline bytes) to a place of its own. The store's parts are
-/// sorted by event type, so those three columns are long runs; only the other values are hashed,
-/// once. The dictionary holds only the values
+/// repeated, and the type, label and category, gathered from the catalog's columns), then by its
+/// text (equal strings copied to different places: an actor's name on consecutive events, a type
+/// the catalog does not know). The store's parts are sorted by event type, so the type columns
+/// are long runs; only the other values are hashed, once. The dictionary holds only the values
 /// present, so the row group's min/max statistics (what lets scans skip it) stay exact.
 fn dictionary_of(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
     let n = array.len();
