@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use polars::prelude::*;
 
-use super::catalog::{Catalog, OTHER_CATEGORY, Resolved};
+use super::catalog::{Catalog, EventType, OTHER_CATEGORY, Resolved};
 use super::event::{Event, EventId};
 use crate::time::format_timestamp;
 
@@ -300,20 +300,14 @@ fn catalog_columns() -> &'static CatalogColumns {
     COLUMNS.get_or_init(|| {
         use cols::*;
         let entries = Catalog::get().entries();
+        let strings = |name: &str, value: fn(&EventType) -> &'static str| {
+            StringChunked::from_iter_values(name.into(), entries.iter().map(value))
+        };
         CatalogColumns {
             len: entries.len(),
-            types: StringChunked::from_iter_values(
-                EVENT_TYPE.into(),
-                entries.iter().map(|e| e.api_name),
-            ),
-            labels: StringChunked::from_iter_values(
-                EVENT_LABEL.into(),
-                entries.iter().map(|e| e.label),
-            ),
-            categories: StringChunked::from_iter_values(
-                CATEGORY.into(),
-                entries.iter().map(|e| e.category),
-            ),
+            types: strings(EVENT_TYPE, |e| e.api_name),
+            labels: strings(EVENT_LABEL, |e| e.label),
+            categories: strings(CATEGORY, |e| e.category),
             deprecated: BooleanChunked::from_iter_values(
                 DEPRECATED.into(),
                 entries.iter().map(|e| e.deprecated),
@@ -332,38 +326,41 @@ impl CatalogColumns {
     ) -> PolarsResult<[Column; 4]> {
         let kinds = IdxCa::from_vec(PlSmallStr::EMPTY, kinds);
         if unknown.is_empty() {
-            return Ok([
-                self.types.take(&kinds)?.into_column(),
-                self.labels.take(&kinds)?.into_column(),
-                self.categories.take(&kinds)?.into_column(),
-                self.deprecated.take(&kinds)?.into_column(),
-            ]);
+            return self.take(&kinds);
         }
-        // Rare (an export with types newer than the catalog): the catalog's columns with the
-        // unknown rows appended, gathered the same way.
-        let extend = |base: &StringChunked, values: &mut dyn Iterator<Item = &str>| {
+        // Rare (an export with types newer than the catalog).
+        self.with_unknown(unknown)?.take(&kinds)
+    }
+
+    fn take(&self, kinds: &IdxCa) -> PolarsResult<[Column; 4]> {
+        Ok([
+            self.types.take(kinds)?.into_column(),
+            self.labels.take(kinds)?.into_column(),
+            self.categories.take(kinds)?.into_column(),
+            self.deprecated.take(kinds)?.into_column(),
+        ])
+    }
+
+    /// These columns with a row appended for each of `unknown` (category "Other", not deprecated).
+    fn with_unknown(&self, unknown: &[(String, String)]) -> PolarsResult<CatalogColumns> {
+        let strings = |base: &StringChunked, values: Vec<&str>| -> PolarsResult<StringChunked> {
             let mut all = base.clone();
             all.append(&StringChunked::from_iter_values(
                 base.name().clone(),
-                values,
+                values.into_iter(),
             ))?;
-            all.take(&kinds).map(IntoColumn::into_column)
+            Ok(all)
         };
+        let n = unknown.len();
         let mut deprecated = self.deprecated.clone();
-        deprecated.append(&BooleanChunked::full(
-            cols::DEPRECATED.into(),
-            false,
-            unknown.len(),
-        ))?;
-        Ok([
-            extend(&self.types, &mut unknown.iter().map(|u| u.0.as_str()))?,
-            extend(&self.labels, &mut unknown.iter().map(|u| u.1.as_str()))?,
-            extend(
-                &self.categories,
-                &mut std::iter::repeat_n(OTHER_CATEGORY, unknown.len()),
-            )?,
-            deprecated.take(&kinds)?.into_column(),
-        ])
+        deprecated.append(&BooleanChunked::full(cols::DEPRECATED.into(), false, n))?;
+        Ok(CatalogColumns {
+            len: self.len + n,
+            types: strings(&self.types, unknown.iter().map(|u| u.0.as_str()).collect())?,
+            labels: strings(&self.labels, unknown.iter().map(|u| u.1.as_str()).collect())?,
+            categories: strings(&self.categories, vec![OTHER_CATEGORY; n])?,
+            deprecated,
+        })
     }
 }
 
