@@ -5,7 +5,9 @@ the `Value` tree.
 
 Ingest canonicalises one `Details` object per row, and the tree (a `BTreeMap` node and a `String`
 per key and value, then a second serialisation) was the largest share of per-row allocation. This
-module scans the text once, sorts each object's members by key and copies the members' text.
+module scans the text once, sorts each object's members by key and copies the members' text. It
+also reads the JSON as a quoted CSV field holds it (every quote doubled), so a console export's
+`Details` cell is rewritten straight from the file's bytes rather than unquoted into a copy first.
 
 It must never disagree with the reference: it returns `false` for anything whose canonical form it
 cannot produce with certainty (numbers other than plain integers are handed to serde_json token by
@@ -33,11 +35,26 @@ pub struct Scratch {
 
 /// [`object_text`] with reused buffers (ingest calls it once per row).
 pub fn object_text_with(text: &str, out: &mut String, scratch: &mut Scratch) -> bool {
+    rewrite(text, false, out, scratch)
+}
+
+/// [`object_text_with`] for the body of a quoted CSV field as it is written in the file, between
+/// its outer quotes, with every `"` of the JSON doubled. It answers what [`object_text_with`]
+/// answers for the unquoted text, and refuses any body with a quote that is not doubled: so when it
+/// answers, the body is one whole CSV field and the file's unquoting would give exactly that JSON.
+/// Ingest reads a console export's `Details` cell (its last column) this way, without unquoting it
+/// into a copy first.
+pub fn csv_quoted_object_text_with(body: &str, out: &mut String, scratch: &mut Scratch) -> bool {
+    rewrite(body, true, out, scratch)
+}
+
+fn rewrite(text: &str, quoted: bool, out: &mut String, scratch: &mut Scratch) -> bool {
     let start = out.len();
     scratch.members.clear();
     let mut p = Canon {
         s: text.as_bytes(),
         text,
+        quoted,
         i: 0,
         out,
         members: std::mem::take(&mut scratch.members),
@@ -80,6 +97,8 @@ enum Key {
 struct Canon<'a, 'o> {
     s: &'a [u8],
     text: &'a str,
+    /// The text is a quoted CSV field's body: each of the JSON's quotes is written `""`.
+    quoted: bool,
     i: usize,
     out: &'o mut String,
     /// Members of the objects being rewritten, innermost object last (reused across objects).
@@ -116,14 +135,12 @@ impl Canon<'_, '_> {
             b'{' => self.object(depth),
             b'[' => self.array(depth),
             b'"' => {
-                let (body, escapes) = self.string()?;
+                let mark = self.out.len();
+                let (body, escapes) = self.string(true)?;
                 if escapes == Escapes::Decode {
-                    let s = unescape(&self.text[body.start - 1..body.end + 1])?;
+                    self.out.truncate(mark);
+                    let s = unescape(&self.token(body))?;
                     push_escaped(&s, self.out);
-                } else {
-                    self.out.push('"');
-                    self.out.push_str(&self.text[body]);
-                    self.out.push('"');
                 }
                 Some(())
             }
@@ -145,12 +162,40 @@ impl Canon<'_, '_> {
         }
     }
 
+    /// Step over one of the JSON's quotes at `i`: `"`, or `""` in a quoted CSV field's body
+    /// (where a single quote would end the field, so the text is not what it seems: give up).
+    fn quote(&mut self) -> Option<()> {
+        let width = if self.quoted { 2 } else { 1 };
+        let all_quotes = self
+            .s
+            .get(self.i..self.i + width)?
+            .iter()
+            .all(|&b| b == b'"');
+        all_quotes.then(|| self.i += width)
+    }
+
+    /// The text of the string token whose body is `body`, with its quotes, as JSON (undoubled in
+    /// a quoted CSV field's body).
+    fn token(&self, body: std::ops::Range<usize>) -> std::borrow::Cow<'_, str> {
+        if self.quoted {
+            format!("\"{}\"", self.text[body].replace("\"\"", "\"")).into()
+        } else {
+            self.text[body.start - 1..body.end + 1].into()
+        }
+    }
+
     /// A string token: the range of its body (between the quotes) and which escapes it has.
-    /// Raw control characters and unknown escapes are invalid JSON: give up on them.
-    fn string(&mut self) -> Option<(std::ops::Range<usize>, Escapes)> {
-        debug_assert_eq!(self.peek(), Some(b'"'));
-        self.i += 1;
+    /// Raw control characters and unknown escapes are invalid JSON: give up on them. With `copy`,
+    /// the token is also appended to `out` as it is (with single quotes), which is its canonical
+    /// form unless it has escapes to decode.
+    fn string(&mut self, copy: bool) -> Option<(std::ops::Range<usize>, Escapes)> {
+        self.quote()?;
         let start = self.i;
+        // Where the text still to be copied starts.
+        let mut from = start;
+        if copy {
+            self.out.push('"');
+        }
         let mut escapes = Escapes::None;
         loop {
             let k = memchr::memchr2(b'"', b'\\', &self.s[self.i..])?;
@@ -160,10 +205,28 @@ impl Canon<'_, '_> {
             self.i += k;
             if self.s[self.i] == b'"' {
                 let body = start..self.i;
-                self.i += 1;
+                if copy {
+                    self.out.push_str(&self.text[from..self.i]);
+                    self.out.push('"');
+                }
+                self.quote()?;
                 return Some((body, escapes));
             }
             match self.s.get(self.i + 1)? {
+                // An escaped quote in a quoted CSV field's body is `\""`: its second quote is
+                // left out of the copy (and a token to decode is undoubled, see `token`).
+                b'"' if self.quoted => {
+                    if copy {
+                        self.out.push_str(&self.text[from..self.i + 2]);
+                    }
+                    self.i += 1;
+                    self.quote()?;
+                    from = self.i;
+                    if escapes == Escapes::None {
+                        escapes = Escapes::Verbatim;
+                    }
+                    continue;
+                }
                 // serde_json writes these back exactly so: the token can be copied as it is.
                 b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => {
                     if escapes == Escapes::None {
@@ -263,10 +326,10 @@ impl Canon<'_, '_> {
                 if self.peek() != Some(b'"') {
                     return None;
                 }
-                let (body, escapes) = self.string()?;
+                let (body, escapes) = self.string(false)?;
                 // Keys sort by their decoded text, so any escape means decoding.
                 let key = if escapes != Escapes::None {
-                    Key::Owned(unescape(&self.text[body.start - 1..body.end + 1])?)
+                    Key::Owned(unescape(&self.token(body))?)
                 } else {
                     Key::Text(body)
                 };
@@ -395,7 +458,27 @@ mod tests {
         } else {
             assert_eq!(out, "prefix", "a refusal leaves the buffer as it was");
         }
+        // Written as a quoted CSV field's body, the text gets the same answer.
+        let mut quoted = String::from("prefix");
+        let body = text.replace('"', "\"\"");
+        let answered = csv_quoted_object_text_with(&body, &mut quoted, &mut Scratch::default());
+        assert_eq!((answered, &quoted), (fast, &out), "body {body:?}");
         fast
+    }
+
+    /// A quoted CSV field's body that the quoted reading answers for is one whole field, and the
+    /// answer is the unquoted field's.
+    fn check_body(body: &str) {
+        let mut out = String::new();
+        if !csv_quoted_object_text_with(body, &mut out, &mut Scratch::default()) {
+            return;
+        }
+        let record = format!("\"{body}\"");
+        let mut fields = Vec::new();
+        crate::input::csv::split_fields(record.as_bytes(), &mut fields);
+        assert_eq!(fields.len(), 1, "body {body:?}");
+        let field = std::str::from_utf8(&fields[0]).expect("the body is text");
+        assert_eq!(Some(out), reference(field), "body {body:?}");
     }
 
     #[test]
@@ -443,6 +526,31 @@ mod tests {
         }
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(150), "]".repeat(150));
         assert!(!check(&deep));
+    }
+
+    #[test]
+    fn quoted_bodies_with_single_quotes_are_refused() {
+        for body in [
+            r#"{"a":1}"#,
+            r#"{""a"":1}""#,
+            r#"{""a"":1}"""#,
+            r#"{""a"":""x"",""b"":"y"}"#,
+            r#"{""a"":""x\"y""}"#,
+            r#"{""a"":""x"},x,{""b"":""y""}"#,
+            r#"{""a"":""x""}",x,"{""b"":""y""}"#,
+        ] {
+            let mut out = String::new();
+            let answered = csv_quoted_object_text_with(body, &mut out, &mut Scratch::default());
+            assert!(!answered && out.is_empty(), "body {body:?}");
+            check_body(body);
+        }
+        let mut out = String::new();
+        assert!(csv_quoted_object_text_with(
+            r#" {""b"":""say \""hi\"""",""a"":[""\u0041"",1]} "#,
+            &mut out,
+            &mut Scratch::default()
+        ));
+        assert_eq!(out, r#"{"a":["A",1],"b":"say \"hi\""}"#);
     }
 
     /// Arbitrary JSON values, written with random whitespace and escape choices.
@@ -528,6 +636,19 @@ mod tests {
             bytes[at] = byte;
             if let Ok(s) = String::from_utf8(bytes) {
                 check(&s);
+            }
+        }
+
+        #[test]
+        fn quoted_bodies_are_whole_fields(v in json_text(), cut in 0usize..128, byte in prop_oneof![Just(b'"'), Just(b'\\'), Just(b','), any::<u8>()]) {
+            // Damage a valid body, often with a quote: a refusal, or one whole field whose
+            // unquoted text has the reference's answer.
+            let body = format!("{{\"k\":{v}}}").replace('"', "\"\"");
+            let mut bytes = body.into_bytes();
+            let at = cut % bytes.len();
+            bytes[at] = byte;
+            if let Ok(s) = String::from_utf8(bytes) {
+                check_body(&s);
             }
         }
     }

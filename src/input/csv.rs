@@ -109,10 +109,31 @@ fn count_fields(rec: &[u8]) -> usize {
 /// Lenient where files are sloppy: text after a closing quote is kept, a quote inside an unquoted
 /// field is literal.
 pub fn split_fields<'a>(rec: &'a [u8], out: &mut Vec<Cow<'a, [u8]>>) {
+    split_fields_until(rec, out, usize::MAX);
+}
+
+/// [`split_fields`], except that field number `last` (0-based), when it is quoted and the record
+/// ends with a quote, is not split: its body as written (between the outer quotes, inner quotes
+/// still doubled) is returned instead, and the fields before it are in `out`. The body is that one
+/// last field only if all its quotes are doubled, which the caller must check: a console export's
+/// `Details` cell is read this way by [`crate::input::canonical::csv_quoted_object_text_with`],
+/// which checks it while it rewrites the JSON, so the cell is not unquoted into a copy first.
+fn split_fields_until<'a>(
+    rec: &'a [u8],
+    out: &mut Vec<Cow<'a, [u8]>>,
+    last: usize,
+) -> Option<&'a [u8]> {
     out.clear();
     let rec = rec.strip_suffix(b"\r").unwrap_or(rec);
     let mut i = 0;
     loop {
+        if out.len() == last
+            && rec.get(i) == Some(&b'"')
+            && rec.len() >= i + 2
+            && rec.last() == Some(&b'"')
+        {
+            return rec.get(i + 1..rec.len() - 1);
+        }
         if rec.get(i) == Some(&b'"') {
             i += 1;
             let mut owned: Option<Vec<u8>> = None;
@@ -130,7 +151,7 @@ pub fn split_fields<'a>(rec: &'a [u8], out: &mut Vec<Cow<'a, [u8]>>) {
                             None => Cow::Borrowed(tail),
                         };
                         out.push(v);
-                        return;
+                        return None;
                     }
                     Some(k) if rec.get(i + k + 1) == Some(&b'"') => {
                         // The field is at most the rest of the record: one allocation, no regrowth.
@@ -160,7 +181,7 @@ pub fn split_fields<'a>(rec: &'a [u8], out: &mut Vec<Cow<'a, [u8]>>) {
                         };
                         out.push(v);
                         if after >= rec.len() {
-                            return;
+                            return None;
                         }
                         i = after + 1;
                         break;
@@ -171,13 +192,13 @@ pub fn split_fields<'a>(rec: &'a [u8], out: &mut Vec<Cow<'a, [u8]>>) {
             let end = memchr(b',', &rec[i..]).map_or(rec.len(), |c| i + c);
             out.push(Cow::Borrowed(&rec[i..end]));
             if end >= rec.len() {
-                return;
+                return None;
             }
             i = end + 1;
         }
         if i == rec.len() {
             out.push(Cow::Borrowed(&rec[i..]));
-            return;
+            return None;
         }
     }
 }
@@ -440,6 +461,9 @@ pub struct CsvMapping {
     pub python_values: bool,
     /// The file is an auditlens export whose formula-neutralised cells are restored on input.
     pub unneutralise: bool,
+    /// `Details` is the last column (as the console writes it), so its quoted cells can be read
+    /// in place (see [`split_fields_until`]).
+    pub details_last: bool,
 }
 
 impl CsvMapping {
@@ -454,11 +478,14 @@ impl CsvMapping {
             .names
             .iter()
             .any(|n| super::columns::normalize_header(n) == crate::output::EVENT_ID_HEADER);
+        let details_last =
+            !unneutralise && header.targets.last() == Some(&Target::Field(Field::Details));
         Ok(CsvMapping {
             header,
             names,
             python_values,
             unneutralise,
+            details_last,
         })
     }
 }
@@ -528,9 +555,27 @@ fn record_to_event<'a>(
     out: &mut EventColumns,
 ) -> Result<(), RowError> {
     let line = rec.line;
-    split_fields(rec.bytes, fields);
     let want = map.header.targets.len();
-    if fields.len() != want {
+    // A quoted `Details` cell at the end of the record is rewritten straight from the file's text;
+    // should it turn out not to be one whole JSON object field, the record is split as usual.
+    let details_in_place = if map.details_last {
+        match split_fields_until(rec.bytes, fields, want - 1) {
+            Some(body) => {
+                let rewritten = rec
+                    .checked(body)
+                    .filter(|body| scratch.csv_quoted_details(body));
+                if rewritten.is_none() {
+                    split_fields(rec.bytes, fields);
+                }
+                rewritten
+            }
+            None => None,
+        }
+    } else {
+        split_fields(rec.bytes, fields);
+        None
+    };
+    if fields.len() + usize::from(details_in_place.is_some()) != want {
         return Err(RowError::new(
             None,
             format!(
@@ -541,6 +586,7 @@ fn record_to_event<'a>(
     }
     let mut raw = RawEvent {
         line,
+        details_quoted: details_in_place,
         ..RawEvent::default()
     };
     // Fields are moved out so that unquoted (owned) text becomes a String without another copy.
@@ -669,6 +715,79 @@ mod tests {
         assert_eq!(fields("\"multi\nline\",x"), ["multi\nline", "x"]);
         assert_eq!(fields("\"\""), [""]);
         assert_eq!(fields("\"a\"b,c"), ["ab", "c"]);
+    }
+
+    /// A console export's `Details` cells read in place give the same events and the same
+    /// quarantine as the cells unquoted first, for well-formed cells and for cells that only look
+    /// like one quoted field.
+    #[test]
+    fn details_read_in_place_agree_with_unquoted_cells() {
+        let header: Vec<String> = "Date observed,Username,User type,Event type,IP address,\
+            Affected user,Affected user ID,Actor ID,User agent,Details"
+            .split(',')
+            .map(str::to_owned)
+            .collect();
+        let mut map = CsvMapping::new(&header, &ColumnMap::default()).expect("console header");
+        assert!(map.details_last);
+        // An actor type nobody documented is kept among the details, which takes the general
+        // path with the cell's unquoted text.
+        let prefixes = ["User", "Robot"].map(|actor_type| {
+            format!(
+                "2026-03-30T00:01:48.022Z,a@example.com,{actor_type},Alert state changed,\
+                 \"203.0.113.11, 64.252.92.248\",b@example.com,7,42,\"Mozilla/5.0 (X11, Linux)\","
+            )
+        });
+        let cells = [
+            r#""{""alertId"":""7acf"",""newState"":""OPEN""}""#,
+            r#"" { ""b"" : ""say \""hi\"""" , ""a"":[1,""\u0041"",{""z"":null,""y"":true}]} ""#,
+            r#""{""requestJson"":""{\""groups\"":[{\""a\"":\""\\\""}]}"",""n"":1.50}""#,
+            r#""{""k"":""\/ \"" \\ \n é""}""#,
+            r#""{""a"":""x""}"trailing"#,
+            r#""{""a"":""x"",""b"":"y"}""#,
+            r#""{""a"":""x\"y""}""#,
+            r#""{""a"":1}","extra""#,
+            r#""{""a"":1}"""#,
+            r#""{""a"":1}"#,
+            r#"{"a":1}"#,
+            r#""""#,
+            r#""""""#,
+            r#""not json""#,
+            r#""[1,2]""#,
+            "\"{\"\"a\"\":\"\"line\nbreak\"\"}\"",
+            r#""{""a"":1}""#,
+        ];
+        let mut data = Vec::new();
+        let mut records = Vec::new();
+        for (prefix, cell) in prefixes
+            .iter()
+            .flat_map(|p| cells.iter().map(move |c| (p, c)))
+        {
+            for ending in ["\n", "\r\n"] {
+                let start = data.len();
+                data.extend_from_slice(format!("{prefix}{cell}").as_bytes());
+                let end = data.len() + usize::from(ending == "\r\n");
+                data.extend_from_slice(ending.as_bytes());
+                records.push(Span {
+                    start,
+                    end,
+                    line: records.len() as u64 + 2,
+                });
+            }
+        }
+        let batch = Batch {
+            data,
+            records,
+            broken: Vec::new(),
+        };
+        let in_place = parse_records(&batch, &batch.records, &map);
+        map.details_last = false;
+        let unquoted = parse_records(&batch, &batch.records, &map);
+        assert_eq!(in_place.events.ids(), unquoted.events.ids());
+        assert_eq!(in_place.quarantined, unquoted.quarantined);
+        assert_eq!(in_place.events.len() + in_place.quarantined.len(), 68);
+        assert_eq!(in_place.quarantined.len(), 4, "{:?}", in_place.quarantined);
+        let frames = [in_place, unquoted].map(|p| p.events.finish("x.csv").expect("frame"));
+        assert!(frames[0].equals_missing(&frames[1]));
     }
 
     /// (line, text) of each record and of each quarantined line.

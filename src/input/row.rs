@@ -30,6 +30,9 @@ pub struct RawEvent<'a> {
     pub affected_id: Option<Cow<'a, str>>,
     /// The console's `Details` column: a JSON object as text.
     pub details_text: Option<Cow<'a, str>>,
+    /// Instead of `details_text`: a CSV `Details` cell's body as written in the file (every quote
+    /// doubled), already rewritten canonically by [`RowScratch::csv_quoted_details`].
+    pub details_quoted: Option<&'a str>,
     /// Every other column or key.
     pub details: Map<String, Value>,
     /// 1-based physical line where the record starts.
@@ -84,6 +87,16 @@ pub struct RowScratch {
     canon: canonical::Scratch,
 }
 
+impl RowScratch {
+    /// Rewrite a quoted CSV `Details` cell's body canonically, in place of the row's details (see
+    /// [`canonical::csv_quoted_object_text_with`]); `false` if the fast path cannot vouch for it
+    /// or it is not one whole field. The row's [`RawEvent::details_quoted`] then names the body.
+    pub fn csv_quoted_details(&mut self, body: &str) -> bool {
+        self.details.clear();
+        canonical::csv_quoted_object_text_with(body, &mut self.details, &mut self.canon)
+    }
+}
+
 /// Validate `raw` and append it to `out`. On error nothing is appended.
 pub fn convert(
     raw: RawEvent<'_>,
@@ -129,19 +142,33 @@ pub fn convert(
     let details_text = opt(&raw.details_text);
 
     let details_json = &mut scratch.details;
-    details_json.clear();
     // Fast path: the details are exactly the `Details` object's text (no other detail columns, no
     // undocumented actor type to record), rewritten canonically without a serde_json tree.
     let fast = raw.details.is_empty()
         && actor_type.is_some()
-        && match details_text {
-            None => {
+        && match (raw.details_quoted, details_text) {
+            // Rewritten already, from the CSV text.
+            (Some(_), _) => true,
+            (None, None) => {
+                details_json.clear();
                 details_json.push_str("{}");
                 true
             }
-            Some(text) => canonical::object_text_with(text, details_json, &mut scratch.canon),
+            (None, Some(text)) => {
+                details_json.clear();
+                canonical::object_text_with(text, details_json, &mut scratch.canon)
+            }
         };
     if !fast {
+        // The quoted cell's JSON is its body undoubled: it was found to be one whole field.
+        let unquoted;
+        let details_text = match raw.details_quoted {
+            Some(body) => {
+                unquoted = body.replace("\"\"", "\"");
+                non_null(&unquoted)
+            }
+            None => details_text,
+        };
         let mut details = raw.details;
         if let Some(text) = details_text {
             match parse_details(text) {
