@@ -23,7 +23,7 @@ use crate::input::{self, ReadOptions};
 use crate::model::event::EventId;
 use crate::model::schema::cols;
 use crate::store::manifest::SourceFile;
-use crate::store::writer::FileWriter;
+use crate::store::writer::{FileWriter, gather};
 use crate::store::{Recovery, Store};
 use crate::time::date_of;
 
@@ -244,11 +244,18 @@ fn ingest_file(
             by_date.sort_unstable_by_key(|(d, _)| *d);
             for (day, idx) in by_date {
                 stored += idx.len() as u64;
-                // All rows new and of one day (the usual case): no copy.
+                // All rows new and of one day (the usual case), or a run of rows (a day's end or
+                // start in time-ordered input): no copy.
+                let first = idx.first().map_or(0, |&i| i as usize);
                 let part = if idx.len() == n {
                     df.clone()
+                } else if idx
+                    .last()
+                    .is_some_and(|&i| i as usize == first + idx.len() - 1)
+                {
+                    df.slice(first as i64, idx.len())
                 } else {
-                    df.take(&IdxCa::from_vec("idx".into(), idx))?
+                    gather(&df, &IdxCa::from_vec("idx".into(), idx))?
                 };
                 let date = date_of(day * crate::time::NANOS_PER_DAY)
                     .format("%Y-%m-%d")
