@@ -39,10 +39,17 @@ pub fn split_ip_chain(raw: &str) -> Vec<String> {
 /// [`split_ip_chain`] into a reused buffer (ingest calls it once per row).
 pub fn split_ip_chain_into(raw: &str, out: &mut StrList) {
     out.clear();
-    for s in raw.split([',', ' ', ';']).map(str::trim) {
-        if !is_null_trimmed(s) {
+    // `raw.split([',', ' ', ';'])`, found with one vectorised search instead of decoding and
+    // comparing every character (the separators are ASCII, so every piece is text).
+    let ends = memchr::memchr3_iter(b',', b' ', b';', raw.as_bytes()).chain([raw.len()]);
+    let mut start = 0;
+    for end in ends {
+        if let Some(s) = raw.get(start..end).map(str::trim)
+            && !is_null_trimmed(s)
+        {
             out.push_with(|buf| write_ip(s, buf));
         }
+        start = end + 1;
     }
 }
 
@@ -348,6 +355,26 @@ mod tests {
         );
         assert_eq!(split_ip_chain("not-an-ip"), ["not-an-ip"]);
         assert_eq!(split_ip_chain("010.1.1.1"), ["010.1.1.1"]);
+    }
+
+    proptest::proptest! {
+        /// The search for separators splits as `str::split` on them does.
+        #[test]
+        fn proxy_chains_split_as_str_split_does(
+            raw in "[0-9a-f.:,; \t\u{a0}é\\[\\]]{0,24}|(null|None|[0-9.]{1,15})([,; ]{1,2}(null|None|[0-9.]{1,15})){0,3}"
+        ) {
+            let want: Vec<String> = raw
+                .split([',', ' ', ';'])
+                .map(str::trim)
+                .filter(|s| !is_null_trimmed(s))
+                .map(|s| {
+                    let mut buf = String::new();
+                    write_ip(s, &mut buf);
+                    buf
+                })
+                .collect();
+            proptest::prop_assert_eq!(split_ip_chain(&raw), want);
+        }
     }
 
     #[test]

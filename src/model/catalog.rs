@@ -10,9 +10,9 @@ export flavours map to one entry. An unknown type is never an error: [`Catalog::
 */
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use polars::prelude::PlHashMap;
 use serde::Serialize;
 
 /// The category given to event types the catalog does not know.
@@ -133,10 +133,12 @@ pub struct Resolved<'a> {
 #[derive(Debug)]
 pub struct Catalog {
     entries: Vec<EventType>,
-    index: HashMap<String, usize>,
+    /// (A fast, non-cryptographic hash: every row's type is looked up, and the tables hold only
+    /// the catalog's own names, so input cannot crowd them.)
+    index: PlHashMap<String, usize>,
     /// Every spelling exactly as the catalog writes it: a row's text usually matches one, which
     /// saves normalising it (an allocation per row). Same answers as `index`, which decides.
-    exact: HashMap<&'static str, usize>,
+    exact: PlHashMap<&'static str, usize>,
     categories: Vec<&'static str>,
 }
 
@@ -206,8 +208,8 @@ impl Catalog {
                 aliases: list(f[7]),
             });
         }
-        let mut index = HashMap::new();
-        let mut exact = HashMap::new();
+        let mut index = PlHashMap::default();
+        let mut exact = PlHashMap::default();
         let mut categories: Vec<&'static str> = Vec::new();
         for (i, e) in entries.iter().enumerate() {
             if !categories.contains(&e.category) {
