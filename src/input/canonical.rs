@@ -199,7 +199,7 @@ impl Canon<'_, '_> {
         let mut escapes = Escapes::None;
         loop {
             let k = memchr::memchr2(b'"', b'\\', &self.s[self.i..])?;
-            if self.s[self.i..self.i + k].iter().any(|&b| b < 0x20) {
+            if has_control(&self.s[self.i..self.i + k]) {
                 return None;
             }
             self.i += k;
@@ -370,7 +370,17 @@ impl Canon<'_, '_> {
             if self.out.len() > object_start + 1 {
                 self.out.push(',');
             }
-            push_escaped(key_text(text, m), self.out);
+            match &m.key {
+                // A key read without escapes has nothing to escape: no quote or backslash (it
+                // would have ended the string or been an escape) and no control character (the
+                // scan refused those).
+                Key::Text(r) => {
+                    self.out.push('"');
+                    self.out.push_str(&text[r.clone()]);
+                    self.out.push('"');
+                }
+                Key::Owned(s) => push_escaped(s, self.out),
+            }
             self.out.push(':');
             self.out.extend_from_within(m.value.clone());
         }
@@ -386,6 +396,13 @@ fn key_text<'k>(text: &'k str, m: &'k Member) -> &'k str {
         Key::Text(r) => &text[r.clone()],
         Key::Owned(s) => s,
     }
+}
+
+/// Whether `bytes` hold a raw control character (invalid in a JSON string). Without an early exit,
+/// so the compiler can test many bytes at a time: the segments between a string's quotes and
+/// escapes are short, and every byte of every `Details` string goes through here.
+fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |seen, &b| seen | (b < 0x20))
 }
 
 /// Decode a string token (with its quotes) exactly as serde_json does, rejecting what it rejects.
