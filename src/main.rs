@@ -11,8 +11,11 @@ fn main() -> ExitCode {
         // `auditlens query | head`: the reader went away; that is not an error worth a word.
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
+            // Plain `{}`: every library error already says its cause (`FILE: No such file or
+            // directory (os error 2)`), so anyhow's `{:#}`, which appends each source in the chain,
+            // said the cause twice.
             let err = anyhow::Error::new(e);
-            eprintln!("auditlens: {err:#}");
+            eprintln!("auditlens: {err}");
             ExitCode::from(2)
         }
     }

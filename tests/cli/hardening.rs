@@ -309,3 +309,33 @@ fn names_from_data_never_escape_the_store() {
         .collect();
     assert_eq!(siblings.len(), 2, "{siblings:?}");
 }
+
+/// A file that cannot be written is named with its cause, once: the error's message already holds
+/// the cause, and printing the chain of sources after it repeated it.
+#[test]
+fn a_failed_write_names_the_file_and_says_why_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let file = export(dir.path(), "a.csv", 1, 10);
+    auditlens()
+        .args(["ingest", "--quiet", "--store"])
+        .arg(&store)
+        .arg(&file)
+        .assert()
+        .success();
+    let not_a_dir = dir.path().join("not-a-dir");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let out = auditlens()
+        .args(["query", "--format", "csv", "--store"])
+        .arg(&store)
+        .arg("--out")
+        .arg(not_a_dir.join("events.csv"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("auditlens: "), "{err}");
+    assert!(err.contains("not-a-dir"), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
