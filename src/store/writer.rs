@@ -61,6 +61,11 @@ const MAX_BUFFERED_ROWS: usize = 512 * 1024;
 ///   dictionary-encoded (runs of one value), which zstd does not shrink: uncompressed, readers skip
 ///   a decompression context for each of them in every row group (a `cpuid` each, slow on virtual
 ///   machines).
+/// - `event_id` and `details` are written in small pages
+///   ([`SMALL_PAGE`](super::parquet::SMALL_PAGE)): analyses read them for the few events of the
+///   types they select, and polars skips the pages none of those are in. The other columns' pages
+///   are a few kilobytes per row group already (dictionary keys, runs, differences), or are not
+///   skipped anyway (`ip_addresses`: polars decodes nested columns whole).
 const LAYOUT: Layout<'static> = Layout {
     plain: &[cols::EVENT_ID, cols::DETAILS],
     delta: &[cols::TIMESTAMP, cols::TIMESTAMP_NS, cols::SOURCE_LINE],
@@ -74,6 +79,7 @@ const LAYOUT: Layout<'static> = Layout {
         cols::ACTOR_TYPE,
         cols::SOURCE_FILE,
     ],
+    small_pages: &[cols::EVENT_ID, cols::DETAILS],
 };
 /// zstd level of the parts. Level 1 compresses at about twice the speed of the default (3) and
 /// the files come out only slightly larger (measured on generated exports: see bench/RESULTS.md).
