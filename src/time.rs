@@ -160,6 +160,15 @@ impl Cursor<'_> {
 /// microsecond and three allocations each. Nanoseconds in an i64 span the years 1677 to 2262, so
 /// four digits always hold the year. A unit test compares it with chrono across that range.
 pub fn format_timestamp(ns: i64) -> String {
+    let mut out = Vec::with_capacity(30);
+    write_timestamp(ns, &mut out);
+    // Only ASCII digits and separators were written.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`format_timestamp`]'s text appended to `out` (for writers of long JSON arrays, without a
+/// `String` per instant).
+pub fn write_timestamp(ns: i64, out: &mut Vec<u8>) {
     let secs = ns.div_euclid(NANOS_PER_SEC);
     let frac = ns.rem_euclid(NANOS_PER_SEC);
     let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
@@ -198,8 +207,7 @@ pub fn format_timestamp(ns: i64) -> String {
         len = 20 + digits;
     }
     buf[len] = b'Z';
-    // Only ASCII digits and separators were written.
-    String::from_utf8_lossy(&buf[..=len]).into_owned()
+    out.extend_from_slice(&buf[..=len]);
 }
 
 /// (year, month, day) of the proleptic Gregorian calendar for days since 1970-01-01.

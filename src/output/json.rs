@@ -34,6 +34,47 @@ where
     R: Serialize,
     W: Write + ?Sized,
 {
+    pretty_array(out, items, depth, |item, _, buf| {
+        // Serialised straight into the batch's buffer, already at the item's depth.
+        map(item).serialize(&mut serde_json::Serializer::with_formatter(
+            buf,
+            Pretty::at(depth + 1),
+        ))
+    })
+}
+
+/// [`write_pretty_array`] for items that write themselves: `write(item, indent, buf)` appends
+/// the item as `serde_json`'s pretty printer lays it out, its first line already indented and its
+/// other lines starting with `indent` (the indent of that first line). For arrays of hundreds of
+/// thousands of small objects of one shape, where serde's machinery costs more than the bytes.
+pub fn write_pretty_array_by<'a, T, W>(
+    out: &mut W,
+    items: &'a [T],
+    depth: usize,
+    write: impl Fn(&'a T, &[u8], &mut Vec<u8>) + Sync,
+) -> io::Result<()>
+where
+    T: Sync,
+    W: Write + ?Sized,
+{
+    pretty_array(out, items, depth, |item, indent, buf| {
+        write(item, indent, buf);
+        Ok(())
+    })
+}
+
+/// The brackets, separators and indents of a pretty array `depth` levels deep, each item
+/// rendered by `render(item, indent, buf)` after its first line's indent.
+fn pretty_array<'a, T, W>(
+    out: &mut W,
+    items: &'a [T],
+    depth: usize,
+    render: impl Fn(&'a T, &[u8], &mut Vec<u8>) -> serde_json::Result<()> + Sync,
+) -> io::Result<()>
+where
+    T: Sync,
+    W: Write + ?Sized,
+{
     if items.is_empty() {
         return out.write_all(b"[]");
     }
@@ -42,15 +83,17 @@ where
     in_batches(out, items, |k, item, buf| {
         buf.extend_from_slice(if k == 0 { b"\n" } else { b",\n" });
         buf.extend_from_slice(&indent);
-        // Serialised straight into the batch's buffer, already at the item's depth.
-        map(item).serialize(&mut serde_json::Serializer::with_formatter(
-            &mut *buf,
-            Pretty::at(depth + 1),
-        ))
+        render(item, &indent, buf)
     })?;
     out.write_all(b"\n")?;
     out.write_all(&indent[2..])?;
     out.write_all(b"]")
+}
+
+/// `s` as a JSON string, escaped exactly as `serde_json` escapes it.
+pub fn push_str(buf: &mut Vec<u8>, s: &str) {
+    // Writing into a Vec cannot fail, and a `&str` always serialises.
+    let _ = serde_json::to_writer(&mut *buf, s);
 }
 
 /// `serde_json`'s pretty layout (two spaces an indent) for a value that starts `depth` levels
