@@ -27,6 +27,7 @@ texts): DuckDB 2.0 filtered out every row of a column written without them (`WHE
 
 use std::cell::RefCell;
 use std::fs::File;
+use std::io::{BufWriter, Write};
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray};
@@ -90,7 +91,10 @@ pub struct EncodedRowGroup {
 /// A Parquet file being written: one row group per chunk of each frame handed to
 /// [`ParquetFile::write`] or [`ParquetFile::encode`].
 pub struct ParquetFile {
-    writer: FileWriter<File>,
+    /// Buffered: polars' writer writes each page header (and the footer) field by field, a
+    /// system call each unbuffered: 200,000 of them for a 1M-event ingest (bench/NOTES.md).
+    /// `None` once [`ParquetFile::finish`] has written the footer.
+    writer: Option<FileWriter<BufWriter<File>>>,
     columns: Vec<ColumnPlan>,
     options: WriteOptions,
 }
@@ -131,7 +135,8 @@ impl ParquetFile {
                 (encodings, compression, page_size)
             })
             .collect();
-        let writer = FileWriter::try_new(file, arrow, options)?;
+        let writer =
+            FileWriter::try_new(BufWriter::with_capacity(WRITE_BUFFER, file), arrow, options)?;
         let columns = writer
             .parquet_schema()
             .fields()
@@ -145,7 +150,7 @@ impl ParquetFile {
             })
             .collect();
         Ok(ParquetFile {
-            writer,
+            writer: Some(writer),
             columns,
             options,
         })
@@ -169,7 +174,7 @@ impl ParquetFile {
                             current: None,
                         }))
                     });
-            self.writer.write(rows as u64, DynIter::new(leaves))?;
+            self.writer()?.write(rows as u64, DynIter::new(leaves))?;
         }
         Ok(())
     }
@@ -205,7 +210,7 @@ impl ParquetFile {
                 let pages = fallible_streaming_iterator::convert(pages.iter().map(Ok));
                 Ok::<_, PolarsError>(DynStreamingIterator::new(pages))
             });
-            self.writer.write(group.rows, DynIter::new(leaves))?;
+            self.writer()?.write(group.rows, DynIter::new(leaves))?;
         }
         Ok(())
     }
@@ -236,10 +241,27 @@ impl ParquetFile {
     }
 
     /// Write the footer (with polars' Arrow schema, so the column types read back exactly).
+    /// The file is then complete (flushed to the operating system; syncing it is the caller's
+    /// choice) and takes no more rows.
     pub fn finish(&mut self) -> Result<()> {
-        self.writer.end(None)?;
+        let mut writer = self.writer.take().ok_or_else(finished)?;
+        writer.end(None)?;
+        writer.into_inner().flush().map_err(PolarsError::from)?;
         Ok(())
     }
+
+    fn writer(&mut self) -> Result<&mut FileWriter<BufWriter<File>>> {
+        self.writer.as_mut().ok_or_else(finished)
+    }
+}
+
+/// Bytes buffered before they are written to the file (one buffer per open file; ingest keeps a
+/// file open for each day it is writing).
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// The error of writing to a [`ParquetFile`] after [`ParquetFile::finish`].
+fn finished() -> crate::error::Error {
+    polars_err!(InvalidOperation: "a Parquet file was written to after its footer").into()
 }
 
 /// A row group's string column as a dictionary array (keys into its distinct values, in order of
@@ -531,6 +553,24 @@ mod tests {
         .collect()
         .unwrap();
         assert!(rare.equals(&df.slice(3000, 40)), "{rare}");
+    }
+
+    /// A finished file is complete on disk (its buffer flushed), and rows handed to it afterwards
+    /// are an error rather than a panic or a second footer.
+    #[test]
+    fn a_finished_file_is_whole_and_takes_no_more_rows() {
+        let df = df!("id" => ["a", "b", "c"], "n" => [1i64, 2, 3]).unwrap();
+        let (_dir, path, mut f) = new_file(df.schema(), Layout::default());
+        f.write(&df).unwrap();
+        f.finish().unwrap();
+        assert!(read_back(&path).equals(&df));
+        assert!(f.write(&df).is_err());
+        assert!(
+            f.encode(&df).is_ok(),
+            "encoding alone does not touch the file"
+        );
+        assert!(f.finish().is_err());
+        assert!(read_back(&path).equals(&df));
     }
 
     /// A string column's dictionary: runs, repeats apart, equal long strings in different places
