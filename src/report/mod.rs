@@ -253,7 +253,7 @@ impl CitedEvent {
         buf.pop();
         buf.push(b':');
         // Writing into a Vec cannot fail.
-        let _ = write!(buf, "{}\"\n", self.source_line);
+        let _ = writeln!(buf, "{}\"", self.source_line);
         buf.extend_from_slice(indent);
         buf.push(b'}');
     }
@@ -1018,7 +1018,7 @@ mod tests {
                     ),
                     timestamp_ns: instants[k % instants.len()],
                     event_type: names[k % names.len()].clone(),
-                    actor: (k % 7 != 0).then(|| names[(k / 2) % names.len()].clone()),
+                    actor: (!k.is_multiple_of(7)).then(|| names[(k / 2) % names.len()].clone()),
                     source_file: names[(k / 3) % names.len()].clone(),
                     source_line: [0, 1, 9, 10, 1_000_000, u64::MAX - 1000][k % 6] + i,
                 }
