@@ -162,8 +162,8 @@ impl Cursor<'_> {
 pub fn format_timestamp(ns: i64) -> String {
     let mut out = Vec::with_capacity(30);
     write_timestamp(ns, &mut out);
-    // Only ASCII digits and separators were written.
-    String::from_utf8_lossy(&out).into_owned()
+    // Only ASCII digits and separators were written: the conversion takes the buffer as it is.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// [`format_timestamp`]'s text appended to `out` (for writers of long JSON arrays, without a

@@ -64,9 +64,9 @@ pub struct Layout<'a> {
 /// type, and analyses select a few types), polars decodes the other columns with the predicate's
 /// mask and skips every page where the mask keeps no row, without decompressing it. With 1 MB
 /// pages a `details` page held about 7,000 events, so reading the details of a rare type
-/// decompressed thousands of other events' texts. 64 KiB pages (a few hundred events) cut a week's
-/// analyses by a sixth of their instructions for 3% more store; 16 KiB pages saved little more
-/// and cost 13% (bench/NOTES.md).
+/// decompressed thousands of other events' texts. 64 KiB pages (a few hundred events) took a
+/// tenth to a sixth of the instructions off a week's analyses for 2-3% more store; 16 KiB pages
+/// saved little more and cost 13% (bench/NOTES.md).
 pub const SMALL_PAGE: usize = 64 * 1024;
 
 /// How one column is written.
