@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// mimalloc rather than glibc's malloc: polars and the analyses allocate and free millions of
-/// small buffers across threads. On a 5M-event store the whole-store analyses took 12% less time
-/// and the weekly report 12% less, and a 5M ingest 6% less, for a higher peak in ingest (869
-/// against 722 MB; within 5% elsewhere, lower for the report) (bench/NOTES.md, nineteenth
+/// small buffers across threads. On a 5M-event store the whole-store analyses took 12% less time,
+/// the weekly report 12% less and a 5M ingest 6% less. The peaks: 869 against 722 MB for the
+/// ingest, about 5% higher for the whole store, lower for the report (bench/NOTES.md, nineteenth
 /// session).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
