@@ -45,7 +45,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::common::{evidence, i64s, plural, strs, subject};
-use super::{Analysis, Context, Finding, MAX_EVIDENCE, Ordered, Output, Select, Severity};
+use super::{Analysis, Context, Finding, MAX_EVIDENCE, Memory, Ordered, Output, Select, Severity};
 use crate::error::Result;
 use crate::filter::iso_week_label;
 use crate::model::EventId;
@@ -72,6 +72,12 @@ const MAD_CONSISTENCY: f64 = 0.6745;
 const MIN_REFERENCE: usize = 3;
 
 impl Analysis for AnalystCaseActions {
+    /// Case actions and forensic searches: every analyst's weeks counted up to the period end,
+    /// and the ids of the period's weeks.
+    fn memory(&self) -> Memory {
+        Memory::Large
+    }
+
     fn name(&self) -> &'static str {
         "analyst-case-actions"
     }

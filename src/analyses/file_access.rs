@@ -36,7 +36,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::common::{detail_fields, evidence, most_common, plural, subject};
-use super::{Analysis, Context, Finding, Ordered, Output, Select, Severity};
+use super::{Analysis, Context, Finding, Memory, Ordered, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::catalog::Tag;
@@ -56,6 +56,11 @@ const NO_ACTOR: &str = "(no actor)";
 pub struct FileAccess;
 
 impl Analysis for FileAccess {
+    /// Every download, ZIP file and restore of the period, with its details.
+    fn memory(&self) -> Memory {
+        Memory::Large
+    }
+
     fn name(&self) -> &'static str {
         "file-access"
     }

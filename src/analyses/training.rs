@@ -58,7 +58,7 @@ use super::common::{
     NULL_STR, StrColumn, duration, event_ids, evidence, i64s, join_subject, most_common,
     number_strings, plural, subject_parts,
 };
-use super::{Analysis, Context, Finding, Output, Select, Severity};
+use super::{Analysis, Context, Finding, Memory, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, EventType};
@@ -73,8 +73,8 @@ pub struct TrainingNeeds;
 
 impl Analysis for TrainingNeeds {
     /// Every reversible change in the store, with its details.
-    fn memory_heavy(&self) -> bool {
-        true
+    fn memory(&self) -> Memory {
+        Memory::Heavy
     }
 
     fn name(&self) -> &'static str {

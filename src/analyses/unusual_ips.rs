@@ -76,7 +76,7 @@ use super::common::{
     NULL_STR, event_ids, evidence, for_each_i64, i64s, number_strings, parse_stored_id, plural,
     strs, subject,
 };
-use super::{Analysis, Context, Finding, Output, Select, Severity};
+use super::{Analysis, Context, Finding, Memory, Output, Select, Severity};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::catalog::Tag;
@@ -108,8 +108,8 @@ const ROUTINE_SHARE: f64 = 0.5;
 
 impl Analysis for UnusualIps {
     /// Every actor's address history up to the period end (see the module doc).
-    fn memory_heavy(&self) -> bool {
-        true
+    fn memory(&self) -> Memory {
+        Memory::Heavy
     }
 
     fn name(&self) -> &'static str {
