@@ -239,17 +239,15 @@ fn ingest_file(
                     None => by_date.push((day, vec![i as IdxSize])),
                 }
             }
-            let n = ids.len();
             let df = chunk.events.finish(&input.display)?;
             by_date.sort_unstable_by_key(|(d, _)| *d);
             for (day, idx) in by_date {
                 stored += idx.len() as u64;
-                // All rows new and of one day (the usual case), or a run of rows (a day's end or
-                // start in time-ordered input): no copy.
+                // A run of rows, ascending as they were collected: all of them (every row new
+                // and of one day, the usual case), or a day's end or start in time-ordered input.
+                // A zero-copy slice.
                 let first = idx.first().map_or(0, |&i| i as usize);
-                let part = if idx.len() == n {
-                    df.clone()
-                } else if idx
+                let part = if idx
                     .last()
                     .is_some_and(|&i| i as usize == first + idx.len() - 1)
                 {
