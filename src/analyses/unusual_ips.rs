@@ -687,13 +687,12 @@ fn evidence_frame(ctx: &Context<'_>, drafts: &[Draft<'_>]) -> Result<DataFrame> 
     let (Some(&lo), Some(&hi)) = (wanted.first(), wanted.last()) else {
         return Ok(DataFrame::empty());
     };
-    // Joined on the instant alone (an integer key joins several times faster than the three
-    // columns); [`EventIds`] keys by actor and address too, so other events at the same instant
-    // are harmless.
-    super::events_matching(
+    // Read by the instant alone (an integer key); [`EventIds`] keys by actor and address too, so
+    // other events at the same instant are harmless.
+    super::events_at(
         ctx.store,
         Some((lo, hi.saturating_add(1))),
-        Column::new(cols::TIMESTAMP_NS.into(), wanted),
+        wanted,
         &[
             cols::EVENT_ID,
             cols::TIMESTAMP_NS,
