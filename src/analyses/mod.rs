@@ -290,50 +290,15 @@ pub fn column(name: &str) -> Expr {
     }
 }
 
-/// The events of `range` (the whole store for `None`) whose value in the column named like `keys`
-/// is one of `keys`, with `columns` (the key column among them), read through [`column()`].
-///
-/// A semi-join rather than an `is_in` list: polars copies a literal list into the predicate of
-/// every file it scans, which cost more than the rest of an analysis once the list held hundreds
-/// of thousands of instants or ids.
-pub fn events_matching(
-    store: &Store,
-    range: Option<(i64, i64)>,
-    keys: Column,
-    columns: &[&str],
-) -> Result<DataFrame> {
-    let key = keys.name().clone();
-    let keys = DataFrame::new(keys.len(), vec![keys])?;
-    let mut scan = store.scan(range)?;
-    if let Some((from, to)) = range {
-        // Files are chosen by their time span; this also skips row groups outside the range.
-        scan = scan.filter(
-            col(cols::TIMESTAMP_NS)
-                .gt_eq(lit(from))
-                .and(col(cols::TIMESTAMP_NS).lt(lit(to))),
-        );
-    }
-    Ok(scan
-        .select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>())
-        .join(
-            keys.lazy(),
-            [col(key.clone())],
-            [col(key)],
-            JoinArgs::new(JoinType::Semi),
-        )
-        .select(columns.iter().map(|c| column(c)).collect::<Vec<_>>())
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single())
-}
-
 /// The events of `range` at one of `instants` (sorted, without repeats), with `columns`, read
 /// through [`column()`].
 ///
-/// The instants are a filter the Parquet reader applies as it reads (it decodes the other columns
-/// with the filter's mask, copying out only the rows kept), where [`events_matching`] decodes
-/// every column of every row in the range and then joins: unusual-ips' 461,000 evidence instants
-/// over a 5M store took 0.54-0.57 s that way, and 0.44-0.46 s with a hash set of them as the
-/// filter (bench/NOTES.md, twentieth session).
+/// The instants are a filter the Parquet reader applies as it reads: it decodes the other columns
+/// with the filter's mask, copying out only the rows kept. A semi-join on the instants, as before,
+/// decoded every column of every row in the range and then joined: unusual-ips' 461,000 evidence
+/// instants over a 5M store took 0.54-0.57 s that way, and 0.44-0.46 s with a hash set of them as
+/// the filter (bench/NOTES.md, twentieth session). (An `is_in` list in the filter was slower still:
+/// polars copies the list into every file's predicate and hashes it batch by batch.)
 pub fn events_at(
     store: &Store,
     range: Option<(i64, i64)>,
@@ -341,7 +306,7 @@ pub fn events_at(
     columns: &[&str],
 ) -> Result<DataFrame> {
     let instants = std::sync::Arc::new(instants);
-    let mut keep = col(cols::TIMESTAMP_NS).map(
+    let keep = col(cols::TIMESTAMP_NS).map(
         move |c: Column| {
             let ts = c.i64()?;
             // A null instant is kept by no filter (the mask's null is false).
@@ -354,6 +319,40 @@ pub fn events_at(
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
     );
+    events_where(store, range, keep, columns)
+}
+
+/// The events of `range` whose id is one of `ids`, with `columns`, read through [`column()`]: as
+/// in [`events_at`], the ids are a filter the Parquet reader applies as it reads. For the weekly
+/// report's appendix (482,736 of the week's 1.25M events on a 5M store) this took as long as the
+/// semi-join on id strings it replaced (0.59-0.63 s against 0.64-0.67 s) and peaked 10-60 MB
+/// lower, without building the ids' strings.
+pub fn events_with_ids(
+    store: &Store,
+    range: Option<(i64, i64)>,
+    ids: std::sync::Arc<PlHashSet<EventId>>,
+    columns: &[&str],
+) -> Result<DataFrame> {
+    let keep = col(cols::EVENT_ID).map(
+        move |c: Column| {
+            let cited = c.str()?.iter().map(|id| {
+                id.and_then(EventId::parse_hex)
+                    .is_some_and(|id| ids.contains(&id))
+            });
+            Ok(BooleanChunked::from_iter_values(c.name().clone(), cited).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    );
+    events_where(store, range, keep, columns)
+}
+
+/// The events of `range` that `keep` keeps, with `columns`, read through [`column()`].
+fn events_where(
+    store: &Store,
+    range: Option<(i64, i64)>,
+    mut keep: Expr,
+    columns: &[&str],
+) -> Result<DataFrame> {
     if let Some((from, to)) = range {
         // Files are chosen by their time span; this also skips row groups outside the range.
         keep = col(cols::TIMESTAMP_NS)
