@@ -305,6 +305,10 @@ pub fn events_at(
     instants: Vec<i64>,
     columns: &[&str],
 ) -> Result<DataFrame> {
+    debug_assert!(
+        instants.is_sorted_by(|a, b| a < b),
+        "instants sorted, without repeats"
+    );
     let instants = std::sync::Arc::new(instants);
     let keep = col(cols::TIMESTAMP_NS).map(
         move |c: Column| {
