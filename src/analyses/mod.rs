@@ -310,19 +310,14 @@ pub fn events_at(
         "instants sorted, without repeats"
     );
     let instants = std::sync::Arc::new(instants);
-    let keep = col(cols::TIMESTAMP_NS).map(
-        move |c: Column| {
-            let ts = c.i64()?;
-            // A null instant is kept by no filter (the mask's null is false).
-            let chunks = ts.downcast_iter().map(|arr| {
-                BooleanArray::from_slice(at_instants(&instants, arr.values()))
-                    .with_validity(arr.validity().cloned())
-            });
-            let mask = BooleanChunked::from_chunk_iter(c.name().clone(), chunks);
-            Ok(mask.into_column())
-        },
-        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
-    );
+    let keep = row_filter(cols::TIMESTAMP_NS, move |c| {
+        // A null instant is kept by no filter (the mask's null is false).
+        let chunks = c.i64()?.downcast_iter().map(|arr| {
+            BooleanArray::from_slice(at_instants(&instants, arr.values()))
+                .with_validity(arr.validity().cloned())
+        });
+        Ok(BooleanChunked::from_chunk_iter(c.name().clone(), chunks))
+    });
     events_where(store, range, keep, columns)
 }
 
@@ -337,17 +332,26 @@ pub fn events_with_ids(
     ids: std::sync::Arc<PlHashSet<EventId>>,
     columns: &[&str],
 ) -> Result<DataFrame> {
-    let keep = col(cols::EVENT_ID).map(
-        move |c: Column| {
-            let cited = c.str()?.iter().map(|id| {
-                id.and_then(EventId::parse_hex)
-                    .is_some_and(|id| ids.contains(&id))
-            });
-            Ok(BooleanChunked::from_iter_values(c.name().clone(), cited).into_column())
-        },
-        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
-    );
+    let keep = row_filter(cols::EVENT_ID, move |c| {
+        let cited = c.str()?.iter().map(|id| {
+            id.and_then(EventId::parse_hex)
+                .is_some_and(|id| ids.contains(&id))
+        });
+        Ok(BooleanChunked::from_iter_values(c.name().clone(), cited))
+    });
     events_where(store, range, keep, columns)
+}
+
+/// A filter on the column `name` that `mask` computes batch by batch in Rust (polars takes it as
+/// a user function and still pushes it into the Parquet reader).
+fn row_filter(
+    name: &str,
+    mask: impl Fn(&Column) -> PolarsResult<BooleanChunked> + Send + Sync + 'static,
+) -> Expr {
+    col(name).map(
+        move |c: Column| Ok(mask(&c)?.into_column()),
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    )
 }
 
 /// The events of `range` that `keep` keeps, with `columns`, read through [`column()`].
