@@ -383,15 +383,24 @@ impl<'a> Table<'a> {
             uses: Vec::with_capacity(n.pairs.len()),
             latest: i64::MIN,
         };
-        for p in &n.pairs {
-            let a = t.rank[p.actor as usize];
-            t.actor_first[a] = t.actor_first[a].min(p.usage.first_ns);
-            t.latest = t.latest.max(p.last_ns);
-            if let Some(ip) = n.ips.get(p.ip as usize) {
-                t.uses.push(((a, ip.as_str()), p.usage));
+        // `pairs` come grouped by actor number: the groups are laid out in name order and each
+        // sorted by address on its own. Sorting all the pairs by actor and address string (340,000
+        // over a 5M store) compared strings four times as often, all over memory.
+        let mut groups: Vec<&[Pair]> = n.pairs.chunk_by(|x, y| x.actor == y.actor).collect();
+        groups.sort_unstable_by_key(|g| g.first().map(|p| t.rank[p.actor as usize]));
+        for group in groups {
+            let start = t.uses.len();
+            for p in group {
+                let a = t.rank[p.actor as usize];
+                t.actor_first[a] = t.actor_first[a].min(p.usage.first_ns);
+                t.latest = t.latest.max(p.last_ns);
+                if let Some(ip) = n.ips.get(p.ip as usize) {
+                    t.uses.push(((a, ip.as_str()), p.usage));
+                }
             }
+            t.uses[start..].sort_unstable_by_key(|&(key, _)| key);
         }
-        t.uses.sort_unstable_by_key(|&(key, _)| key);
+        debug_assert!(t.uses.is_sorted_by_key(|&(key, _)| key));
         t
     }
 
