@@ -703,11 +703,15 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
     // Shared with each lookup's filter, which is dropped when its scan ends: taking found ids
     // out afterwards (`Arc::make_mut`) then changes the set in place rather than a copy.
     let mut ids = Arc::new(ids);
-    let lookup = |range: (i64, i64), wanted: &Arc<PlHashSet<EventId>>| {
-        analyses::events_with_ids(
+    // One lookup: the events of `range` that `missing` still holds, their ids parsed once, row for
+    // row, and taken out of `missing`. (Half a million found ids taken out of a set of their
+    // strings one by one took a quarter of a second on one thread, an anti-join of the two string
+    // columns 0.11 s; taking the parsed ids out of the set of 16-byte ids takes a few hundredths.)
+    let lookup = |range: (i64, i64), missing: &mut Arc<PlHashSet<EventId>>| -> Result<_> {
+        let found = analyses::events_with_ids(
             store,
             Some(range),
-            Arc::clone(wanted),
+            Arc::clone(missing),
             &[
                 cols::EVENT_ID,
                 cols::TIMESTAMP_NS,
@@ -716,18 +720,15 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
                 cols::SOURCE_FILE,
                 cols::SOURCE_LINE,
             ],
-        )
+        )?;
+        let found_ids = event_ids(&found, store.root())?;
+        let missing = Arc::make_mut(missing);
+        for id in found_ids.iter().flatten() {
+            missing.remove(id);
+        }
+        Ok((found, found_ids))
     };
-    let mut df = lookup(period, &ids)?;
-    // The found rows' ids, parsed once, row for row with `df`; `ids` keeps what is still missing.
-    // (Half a million found ids taken out of a set of their strings one by one took a quarter of
-    // a second on one thread, an anti-join of the two string columns 0.11 s; taking the parsed
-    // ids out of the set of 16-byte ids takes a few hundredths.)
-    let mut id = event_ids(&df, store.root())?;
-    let missing = Arc::make_mut(&mut ids);
-    for found in id.iter().flatten() {
-        missing.remove(found);
-    }
+    let (mut df, mut id) = lookup(period, &mut ids)?;
     // The rest lie before the period (baselines, access windows or shared-address stretches
     // opened earlier) or after it (a coverage gap cites the first event after its end), almost
     // always close to it: search outward from the period in spans doubling from one day,
@@ -741,12 +742,7 @@ fn appendix(store: &Store, findings: &[Finding], period: (i64, i64)) -> Result<V
         let later = (after, after.saturating_add(span));
         for (range, any) in [(earlier, before > first), (later, after <= last)] {
             if any && !ids.is_empty() {
-                let found = lookup(range, &ids)?;
-                let found_ids = event_ids(&found, store.root())?;
-                let missing = Arc::make_mut(&mut ids);
-                for found in found_ids.iter().flatten() {
-                    missing.remove(found);
-                }
+                let (found, found_ids) = lookup(range, &mut ids)?;
                 id.extend(found_ids);
                 df.vstack_mut_owned(found)?;
             }
