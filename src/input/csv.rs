@@ -523,11 +523,7 @@ pub fn parse_records(batch: &Batch, spans: &[Span], map: &CsvMapping) -> ParsedC
             }),
         }
     }
-    ParsedChunk {
-        rows_read: spans.len() as u64,
-        events: cols,
-        quarantined,
-    }
+    ParsedChunk::new(cols, quarantined, spans.len() as u64)
 }
 
 /// One record of a batch: its bytes, the same bytes as text when they were checked to be UTF-8,

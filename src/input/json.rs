@@ -436,11 +436,7 @@ pub fn parse_items(data: &[u8], items: &[Item], column_map: &ColumnMap) -> Parse
             }
         }
     }
-    ParsedChunk {
-        rows_read: items.len() as u64,
-        events: cols,
-        quarantined,
-    }
+    ParsedChunk::new(cols, quarantined, items.len() as u64)
 }
 
 fn object_to_event(

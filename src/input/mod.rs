@@ -55,6 +55,19 @@ pub struct ParsedChunk {
     pub rows_read: u64,
 }
 
+impl ParsedChunk {
+    /// A parsed slice, its events' ids computed (here, in the parallel parsing task: the
+    /// deduplication after it needs them).
+    pub fn new(mut events: EventColumns, quarantined: Vec<Quarantined>, rows_read: u64) -> Self {
+        events.hash_ids();
+        ParsedChunk {
+            events,
+            quarantined,
+            rows_read,
+        }
+    }
+}
+
 /// Longest record text kept in quarantine; the file and line lead to the rest.
 pub const MAX_RAW_BYTES: usize = 1 << 20;
 
@@ -374,11 +387,11 @@ fn parse_batch(batch: csv::Batch, mapping: &csv::CsvMapping) -> (Vec<ParsedChunk
     if !batch.broken.is_empty() {
         // Lines lost to broken quoting are counted as read and quarantined like any bad record.
         let rows = batch.broken.len() as u64;
-        chunks.push(ParsedChunk {
-            events: EventColumns::with_capacity(0),
-            quarantined: batch.broken,
-            rows_read: rows,
-        });
+        chunks.push(ParsedChunk::new(
+            EventColumns::with_capacity(0),
+            batch.broken,
+            rows,
+        ));
     }
     (chunks, batch.data)
 }

@@ -220,19 +220,21 @@ pub fn convert(
         .str(affected_id)
         .str(Some(details_json));
 
-    out.push(&EventRow {
-        event_id: h.finish(),
-        timestamp_ns,
-        event_type: &resolved,
-        actor_name,
-        actor_id,
-        actor_type: actor_type.as_str(),
-        ip_addresses: ips,
-        user_agent,
-        affected_user_name: affected_name,
-        affected_user_id: affected_id,
-        details: details_json,
-        source_line: raw.line,
-    });
+    out.push(
+        &EventRow {
+            timestamp_ns,
+            event_type: &resolved,
+            actor_name,
+            actor_id,
+            actor_type: actor_type.as_str(),
+            ip_addresses: ips,
+            user_agent,
+            affected_user_name: affected_name,
+            affected_user_id: affected_id,
+            details: details_json,
+            source_line: raw.line,
+        },
+        &scratch.hasher,
+    );
     Ok(())
 }

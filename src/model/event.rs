@@ -98,6 +98,13 @@ impl fmt::Display for ActorType {
 pub struct EventId(pub u128);
 
 impl EventId {
+    /// The id of the event whose [`EventHasher`] input has this BLAKE3 hash: its first 16 bytes.
+    pub fn from_hash(hash: &[u8; 32]) -> EventId {
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&hash[..16]);
+        EventId(u128::from_be_bytes(b))
+    }
+
     /// Parse an id as [`EventId::to_hex`] writes it: exactly 32 lowercase hex digits (so an id
     /// read back prints as it was stored).
     ///
@@ -221,11 +228,15 @@ impl EventHasher {
         self
     }
 
+    /// The id of the fields written since [`EventHasher::reset`].
     pub fn finish(&self) -> EventId {
-        let out = blake3::hash(&self.buf);
-        let mut b = [0u8; 16];
-        b.copy_from_slice(&out.as_bytes()[..16]);
-        EventId(u128::from_be_bytes(b))
+        EventId::from_hash(blake3::hash(&self.buf).as_bytes())
+    }
+
+    /// What [`EventHasher::finish`] hashes: for hashing many rows' ids at once
+    /// ([`super::many_hashes`]).
+    pub fn input(&self) -> &[u8] {
+        &self.buf
     }
 }
 

@@ -5,6 +5,7 @@ event catalog. Nothing here does I/O.
 
 pub mod catalog;
 pub mod event;
+pub mod many_hashes;
 pub mod schema;
 
 pub use catalog::{Catalog, EventType, Tag};
