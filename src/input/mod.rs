@@ -13,8 +13,10 @@ the BLAKE3 event id are computed there); the calling thread gets the parsed chun
 deduplicates them, and the store's writer sorts each day on a thread of its own, which encodes the
 day's row groups on rayon's pool (`store::writer`). Bounded channels between the stages keep memory
 flat for any file size.
-Profiles of ingest put most of the CPU time in the event-id hash, the file hash, zstd and polars'
-Parquet encoding; the per-row work of this module allocates nothing in the common case.
+Profiles of ingest spread its CPU thin: splitting and converting records (the canonical details
+most), zstd and polars' Parquet encoding, the file hash, then the event ids (hashed many rows at a
+time, see `model::many_hashes`); the per-row work of this module allocates nothing in the common
+case.
 */
 
 pub mod canonical;
