@@ -9,9 +9,24 @@ use serde_json::{Map, Number, Value};
 
 use crate::model::schema::StrList;
 
+/// `s.trim()`, answered from the first and last bytes when neither can start or end white space.
+///
+/// Ingest trims every field of every row, and nearly all of them start and end with a printable
+/// ASCII character: `str::trim` decodes characters at both ends and asks for each whether it is
+/// Unicode white space (1.2% of ingest's samples). Only ASCII white space (`\t` to `\r`, space) is
+/// one byte long; every other white space character starts and ends with a byte of 0x80 or more.
+pub fn trim(s: &str) -> &str {
+    let plain = |b: u8| b < 0x80 && !matches!(b, b'\t'..=b'\r' | b' ');
+    match s.as_bytes() {
+        [first, .., last] if plain(*first) && plain(*last) => s,
+        [only] if plain(*only) => s,
+        _ => s.trim(),
+    }
+}
+
 /// True for the spellings exports use for "no value": empty, `null` (any case) and Python's `None`.
 pub fn is_null_text(s: &str) -> bool {
-    is_null_trimmed(s.trim())
+    is_null_trimmed(trim(s))
 }
 
 /// [`is_null_text`] of text already trimmed.
@@ -22,7 +37,7 @@ fn is_null_trimmed(t: &str) -> bool {
 /// `Some(trimmed)` unless the text is one of the null spellings. (Ingest calls it for every field
 /// of every row: the text is trimmed once.)
 pub fn non_null(s: &str) -> Option<&str> {
-    let t = s.trim();
+    let t = trim(s);
     (!is_null_trimmed(t)).then_some(t)
 }
 
@@ -44,7 +59,7 @@ pub fn split_ip_chain_into(raw: &str, out: &mut StrList) {
     let ends = memchr::memchr3_iter(b',', b' ', b';', raw.as_bytes()).chain([raw.len()]);
     let mut start = 0;
     for end in ends {
-        if let Some(s) = raw.get(start..end).map(str::trim)
+        if let Some(s) = raw.get(start..end).map(trim)
             && !is_null_trimmed(s)
         {
             out.push_with(|buf| write_ip(s, buf));
@@ -358,6 +373,14 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The fast path trims as `str::trim` does: ASCII white space (vertical tab and form
+        /// feed included), Unicode white space (no-break, ideographic and line separator spaces,
+        /// next line), other non-ASCII text, control characters that are not white space.
+        #[test]
+        fn trim_is_str_trim(s in "[ \t\n\x0b\x0c\ra-z0-9\x00\x1f\x7f\u{85}\u{a0}\u{3000}\u{2028}é€]{0,6}") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+        }
+
         /// The search for separators splits as `str::split` on them does.
         #[test]
         fn proxy_chains_split_as_str_split_does(
