@@ -517,4 +517,49 @@ mod tests {
             .collect();
         assert_eq!(deprecated, [false, false, false, false, true]);
     }
+
+    /// Ids hashed [`ID_BATCH`] rows at a time, and the rest at the end, are the ids each row's
+    /// hasher gives on its own: rows of many lengths (details up to two BLAKE3 chunks long),
+    /// across two batch boundaries, then a frame with its id column.
+    #[test]
+    fn ids_hashed_in_batches_are_each_rows_id() {
+        let catalog = Catalog::get();
+        let kind = catalog.resolve("Alert rule created").unwrap();
+        let ips = StrList::default();
+        let mut batch = EventColumns::with_capacity(0);
+        let mut want = Vec::new();
+        for i in 0..2 * ID_BATCH + 77 {
+            let details = "x".repeat(i * 7 % 2100);
+            let mut h = EventHasher::new();
+            h.i64(i as i64).str(Some(&details));
+            want.push(h.finish());
+            let row = EventRow {
+                timestamp_ns: i as i64,
+                event_type: &kind,
+                actor_name: None,
+                actor_id: None,
+                actor_type: "user",
+                ip_addresses: &ips,
+                user_agent: None,
+                affected_user_name: None,
+                affected_user_id: None,
+                details: &details,
+                source_line: i as u64 + 2,
+            };
+            batch.push(&row, &h);
+        }
+        batch.hash_ids();
+        assert_eq!(batch.ids(), want);
+        let df = batch.finish("export.csv").unwrap();
+        let ids: Vec<String> = df
+            .column(cols::EVENT_ID)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap().to_owned())
+            .collect();
+        let want: Vec<String> = want.into_iter().map(EventId::to_hex).collect();
+        assert_eq!(ids, want);
+    }
 }
