@@ -77,24 +77,20 @@ impl Messages {
     pub fn hash_into<T>(&mut self, out: &mut [T], hash: impl Fn(&[u8; 32]) -> T) {
         assert_eq!(out.len(), self.len(), "one place for each message's hash");
         let platform = Platform::detect();
-        for g in &mut self.groups {
+        let mut groups = std::mem::take(&mut self.groups);
+        for g in &mut groups {
             g.clear();
         }
-        let ends = self
-            .starts
-            .iter()
-            .skip(1)
-            .copied()
-            .chain([self.bytes.len()]);
-        for (i, ((&start, end), slot)) in self.starts.iter().zip(ends).zip(&mut *out).enumerate() {
-            match end - start {
-                len @ 1..=CHUNK_LEN => self.groups[(len - 1) / BLOCK_LEN].push(i),
+        for (i, slot) in out.iter_mut().enumerate() {
+            let m = self.message(i);
+            match m.len() {
+                len @ 1..=CHUNK_LEN => groups[(len - 1) / BLOCK_LEN].push(i),
                 // Empty, or more than one chunk (a tree of chunks): as one message.
-                _ => *slot = hash(blake3::hash(&self.bytes[start..end]).as_bytes()),
+                _ => *slot = hash(blake3::hash(m).as_bytes()),
             }
         }
         let mut cvs: Vec<[u32; 8]> = Vec::new();
-        for (full, group) in self.groups.iter().enumerate() {
+        for (full, group) in groups.iter().enumerate() {
             if group.is_empty() {
                 continue;
             }
@@ -121,6 +117,7 @@ impl Messages {
                 out[i] = hash(&bytes);
             }
         }
+        self.groups = groups;
         self.bytes.clear();
         self.starts.clear();
     }

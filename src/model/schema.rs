@@ -460,6 +460,28 @@ pub fn events_from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
 mod tests {
     use super::*;
 
+    /// Row `i` of a test batch: a user's event of `kind` at instant `i`, from line `i + 2`.
+    fn row<'a>(
+        i: usize,
+        kind: &'a Resolved<'a>,
+        ips: &'a StrList,
+        details: &'a str,
+    ) -> EventRow<'a> {
+        EventRow {
+            timestamp_ns: i as i64,
+            event_type: kind,
+            actor_name: None,
+            actor_id: None,
+            actor_type: "user",
+            ip_addresses: ips,
+            user_agent: None,
+            affected_user_name: None,
+            affected_user_id: None,
+            details,
+            source_line: i as u64 + 2,
+        }
+    }
+
     /// A batch's type columns gathered from the catalog's, with types the catalog does not know
     /// (each row keeping its own name and label) between known ones.
     #[test]
@@ -479,22 +501,7 @@ mod tests {
         let known: Vec<bool> = resolved.iter().map(|r| r.entry.is_some()).collect();
         assert_eq!(known, [true, false, true, false, true]);
         for (i, r) in resolved.iter().enumerate() {
-            batch.push(
-                &EventRow {
-                    timestamp_ns: i as i64,
-                    event_type: r,
-                    actor_name: None,
-                    actor_id: None,
-                    actor_type: "user",
-                    ip_addresses: &ips,
-                    user_agent: None,
-                    affected_user_name: None,
-                    affected_user_id: None,
-                    details: "{}",
-                    source_line: i as u64 + 2,
-                },
-                EventHasher::new().i64(i as i64),
-            );
+            batch.push(&row(i, r, &ips, "{}"), EventHasher::new().i64(i as i64));
         }
         let df = batch.finish("export.csv").unwrap();
         let strs = |name: &str| -> Vec<String> {
@@ -533,20 +540,7 @@ mod tests {
             let mut h = EventHasher::new();
             h.i64(i as i64).str(Some(&details));
             want.push(h.finish());
-            let row = EventRow {
-                timestamp_ns: i as i64,
-                event_type: &kind,
-                actor_name: None,
-                actor_id: None,
-                actor_type: "user",
-                ip_addresses: &ips,
-                user_agent: None,
-                affected_user_name: None,
-                affected_user_id: None,
-                details: &details,
-                source_line: i as u64 + 2,
-            };
-            batch.push(&row, &h);
+            batch.push(&row(i, &kind, &ips, &details), &h);
         }
         batch.hash_ids();
         assert_eq!(batch.ids(), want);
