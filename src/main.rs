@@ -18,9 +18,9 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Tell mimalloc to keep the memory that is freed rather than return it to the operating system
 /// 10 ms later (the default purge delay), for ingest only. Ingest frees and allocates its batches'
-/// buffers all the time: with the default, the kernel unmapped them, then faulted and zeroed them in
-/// again (a 5M-row ingest took 375,000 page faults and 1.8-2.0 s of system time; 2,400 and 0.6 s
-/// without purging). Four alternating rounds of 1M-row ingests: 4.54 s of CPU against 5.09 s on
+/// buffers all the time: with the default, the kernel unmapped them, then faulted and zeroed them
+/// in again (a 5M-row ingest took 375,000 page faults and 1.8-2.0 s of system time; 2,400 and
+/// 0.6 s without purging). Four alternating rounds of 1M-row ingests: 4.54 s of CPU against 5.09 s on
 /// average; the 5M ingest's peak rose from 0.85-0.90 to 1.11-1.13 GB, within its 1.5 GB target
 /// (bench/NOTES.md, twenty-third session). The analyses and the report gained nothing measurable
 /// and peaked 200 MB higher, so they keep the default.

@@ -428,11 +428,11 @@ fn key_of<'k>(text: &'k str, key: &'k Key) -> &'k str {
 ///
 /// Eight bytes at a time, in one pass: every byte of every `Details` string goes through here, in
 /// segments of a few to a few dozen bytes, where `memchr2` for the quote and backslash and then a
-/// second pass for control characters spent more on setting up than on scanning (with the objects
-/// already in key order kept as written, below, the 1M file's Details cells are rewritten 2.6
-/// times faster: bench/NOTES.md, twenty-third session). Each test flags the bytes it looks for with their high bit;
-/// a borrow can also flag bytes above a flagged one, never below, so the lowest flagged byte of the
-/// three tests together is the first byte that any of them looks for.
+/// second pass for control characters spent more on setting up than on scanning. (With objects
+/// already in key order kept as written, the 1M file's `Details` cells are rewritten 2.6 times
+/// faster: bench/NOTES.md, twenty-third session.) Each test flags the bytes it looks for with
+/// their high bit; a borrow can also flag bytes above a flagged one, never below, so the lowest
+/// flagged byte of the three tests together is the first byte that any of them looks for.
 fn special(s: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
