@@ -460,6 +460,12 @@ pub fn events_from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
 mod tests {
     use super::*;
 
+    /// The values of the string column `name` of `df`, which has no nulls.
+    fn strings(df: &DataFrame, name: &str) -> Vec<String> {
+        let col = df.column(name).unwrap().str().unwrap();
+        col.iter().map(|v| v.unwrap().to_owned()).collect()
+    }
+
     /// Row `i` of a test batch: a user's event of `kind` at instant `i`, from line `i + 2`.
     fn row<'a>(
         i: usize,
@@ -504,10 +510,7 @@ mod tests {
             batch.push(&row(i, r, &ips, "{}"), EventHasher::new().i64(i as i64));
         }
         let df = batch.finish("export.csv").unwrap();
-        let strs = |name: &str| -> Vec<String> {
-            let col = df.column(name).unwrap().str().unwrap().clone();
-            col.iter().map(|v| v.unwrap().to_owned()).collect()
-        };
+        let strs = |name: &str| strings(&df, name);
         let want = |f: fn(&Resolved<'_>) -> String| resolved.iter().map(f).collect::<Vec<_>>();
         assert_eq!(strs(cols::EVENT_TYPE), want(|r| r.api_name.to_string()));
         assert_eq!(strs(cols::EVENT_LABEL), want(|r| r.label.to_owned()));
@@ -545,15 +548,7 @@ mod tests {
         batch.hash_ids();
         assert_eq!(batch.ids(), want);
         let df = batch.finish("export.csv").unwrap();
-        let ids: Vec<String> = df
-            .column(cols::EVENT_ID)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .map(|v| v.unwrap().to_owned())
-            .collect();
         let want: Vec<String> = want.into_iter().map(EventId::to_hex).collect();
-        assert_eq!(ids, want);
+        assert_eq!(strings(&df, cols::EVENT_ID), want);
     }
 }
