@@ -178,6 +178,35 @@ def main():
                 f"{os.path.relpath(part, store)}: timestamp is an INT64 UTC microsecond timestamp in Parquet ({got})",
             )
 
+        # The two long text columns are DELTA_LENGTH_BYTE_ARRAY (auditlens writes those pages
+        # itself, src/store/delta_length.rs), without a dictionary, in every row group.
+        for part in sorted(listed)[:3] + sorted(listed)[-3:]:
+            meta = pq.ParquetFile(part).metadata
+            names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+            for name in ("event_id", "details"):
+                encodings = {
+                    e
+                    for g in range(meta.num_row_groups)
+                    for e in meta.row_group(g).column(names.index(name)).encodings
+                }
+                c.check(
+                    "DELTA_LENGTH_BYTE_ARRAY" in encodings and not any("DICTIONARY" in e for e in encodings),
+                    f"{os.path.relpath(part, store)}: {name} is DELTA_LENGTH_BYTE_ARRAY ({sorted(encodings)})",
+                )
+        # Every value of those columns reads the same in both readers: count and total UTF-8 bytes.
+        duck_sizes = con.execute(
+            f"SELECT count(event_id), sum(strlen(event_id)), count(details), sum(strlen(details)) FROM {src}"
+        ).fetchall()[0]
+        texts = dataset.to_table(columns=["event_id", "details"])
+        arrow_sizes = []
+        for name in ("event_id", "details"):
+            values = texts.column(name).cast(pa.large_string())
+            arrow_sizes += [len(values) - values.null_count, pc.sum(pc.binary_length(values)).as_py() or 0]
+        c.check(
+            tuple(duck_sizes) == tuple(arrow_sizes),
+            f"event_id and details: the same counts and bytes in DuckDB and pyarrow ({duck_sizes} vs {arrow_sizes})",
+        )
+
         # --- hive date = UTC date of timestamp; timestamp = floor(timestamp_ns / 1000)
         bad_date = con.execute(
             f"""SELECT count(*) FROM {src}

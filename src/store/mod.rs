@@ -16,6 +16,7 @@ directory glob, so a reader can prune partitions without listing directories and
 an interrupted ingest left behind.
 */
 
+mod delta_length;
 pub mod lock;
 pub mod manifest;
 pub(crate) mod parquet;

@@ -41,6 +41,7 @@ use polars_parquet::write::{
     WriteOptions, array_to_columns, compress, fallible_streaming_iterator, get_dtype_encoding,
 };
 
+use super::delta_length;
 use crate::error::Result;
 
 /// Columns (by name) encoded or compressed otherwise than polars' writer would.
@@ -48,6 +49,10 @@ use crate::error::Result;
 pub struct Layout<'a> {
     /// PLAIN: no dictionary attempt (values that rarely repeat).
     pub plain: &'a [&'a str],
+    /// DELTA_LENGTH_BYTE_ARRAY (string columns only): no dictionary attempt either, and each
+    /// page's lengths before its bytes, which zstd compresses better than PLAIN's interleaving
+    /// (src/store/delta_length.rs writes the pages).
+    pub delta_length: &'a [&'a str],
     /// DELTA_BINARY_PACKED (integer columns only): differences from value to value, for values
     /// that mostly increase.
     pub delta: &'a [&'a str],
@@ -125,6 +130,9 @@ impl ParquetFile {
                 }
                 if layout.delta.contains(&name) {
                     encodings.fill(Encoding::DeltaBinaryPacked);
+                }
+                if layout.delta_length.contains(&name) {
+                    encodings.fill(Encoding::DeltaLengthByteArray);
                 }
                 let compression = if layout.uncompressed.contains(&name) {
                     CompressionOptions::Uncompressed
@@ -221,6 +229,24 @@ impl ParquetFile {
     fn leaves(&self, arrays: Vec<ArrayRef>) -> Result<Vec<(Pages, CompressionOptions)>> {
         let mut leaves = Vec::new();
         for (array, plan) in arrays.into_iter().zip(&self.columns) {
+            if let (
+                Some(strings),
+                [Encoding::DeltaLengthByteArray],
+                ParquetType::PrimitiveType(t),
+            ) = (
+                array.as_any().downcast_ref::<Utf8ViewArray>(),
+                &plan.encodings[..],
+                &plan.type_,
+            ) {
+                let page_size = plan.page_size.unwrap_or(delta_length::DEFAULT_PAGE_SIZE);
+                let truncate = self
+                    .options
+                    .statistics
+                    .binary_statistics_truncate_length_usize();
+                let pages = delta_length::pages(strings.clone(), t.clone(), page_size, truncate);
+                leaves.push((DynIter::new(pages), plan.compression));
+                continue;
+            }
             let strings = (plan.encodings == [Encoding::RleDictionary])
                 .then(|| array.as_any().downcast_ref::<Utf8ViewArray>())
                 .flatten();
@@ -448,9 +474,10 @@ mod tests {
         (dir, path, file)
     }
 
-    /// The columns named plain get no dictionary, the others keep polars' dictionary where it
-    /// pays, the delta columns are written as differences, and the frame reads back exactly
-    /// (types, nulls, lists).
+    /// The columns named plain or delta-length get no dictionary, the others keep polars'
+    /// dictionary where it pays, the delta columns are written as differences, and the frame
+    /// reads back exactly (types, nulls; delta-length pages of several blocks of lengths, the
+    /// last one partial).
     #[test]
     fn plain_columns_have_no_dictionary_and_the_data_reads_back() {
         let n = 1000;
@@ -460,12 +487,14 @@ mod tests {
             "actor" => (0..n).map(|i| (i % 5 != 0).then(|| format!("user{}@example.com", i % 3))).collect::<Vec<_>>(),
             "ns" => (0..n).map(|i| 1_776_000_000_000_000_000 + i64::from(i) * 1_234_567).collect::<Vec<_>>(),
             "line" => (0..n).map(|i| (i % 9 != 0).then_some(i as u64 + 2)).collect::<Vec<_>>(),
+            "text" => (0..n).map(|i| (i % 13 != 4).then(|| "ab".repeat((i % 3 * 9) as usize))).collect::<Vec<_>>(),
         )
         .unwrap();
         let (_dir, path, mut f) = new_file(
             df.schema(),
             Layout {
                 plain: &["id", "details"],
+                delta_length: &["text"],
                 delta: &["ns", "line"],
                 uncompressed: &["ns", "line"],
                 small_pages: &[],
@@ -489,6 +518,8 @@ mod tests {
             })
             .collect();
         assert!(!dictionary["id"]);
+        // Three distinct values.
+        assert!(!dictionary["text"]);
         // Seven distinct values in 600: polars' choice would be a dictionary.
         assert!(!dictionary["details"]);
         assert!(dictionary["actor"]);
