@@ -179,7 +179,7 @@ def main():
             )
 
         # The two long text columns are DELTA_LENGTH_BYTE_ARRAY (auditlens writes those pages
-        # itself, src/store/delta_length.rs), without a dictionary, in every row group.
+        # itself, src/store/pages/delta_length.rs), without a dictionary, in every row group.
         for part in sorted(listed)[:3] + sorted(listed)[-3:]:
             meta = pq.ParquetFile(part).metadata
             names = [meta.schema.column(i).path for i in range(meta.num_columns)]

@@ -16,9 +16,9 @@ directory glob, so a reader can prune partitions without listing directories and
 an interrupted ingest left behind.
 */
 
-mod delta_length;
 pub mod lock;
 pub mod manifest;
+mod pages;
 pub(crate) mod parquet;
 pub mod writer;
 

@@ -7,9 +7,11 @@ and compresses every column alike. For most of the schema that is right (event t
 addresses repeat), but not for `event_id` and `details`: `event_id` is distinct on every row, so
 each row group's ids were hashed only to estimate their cardinality and give up, and every
 `details` text was hashed into a dictionary (kept for about two thirds of the row groups, which
-saves nothing once zstd has found the repeats). Those two columns are written PLAIN. Integer
-columns whose values mostly increase can be written as differences (DELTA_BINARY_PACKED), and
-columns that compression does not shrink can be left uncompressed.
+saves nothing once zstd has found the repeats). Those two columns get no dictionary, and their
+pages are DELTA_LENGTH_BYTE_ARRAY, written by [`super::pages`] (as are the pages of a list of
+strings, whose levels that module reads straight off the list's offsets). Integer columns whose
+values mostly increase can be written as differences (DELTA_BINARY_PACKED), and columns that
+compression does not shrink can be left uncompressed.
 
 The other string columns get their dictionaries from [`dictionary_of`], which decides as polars
 does but hashes each value at most once, and none in a run of equal values; pages are compressed
@@ -41,7 +43,7 @@ use polars_parquet::write::{
     WriteOptions, array_to_columns, compress, fallible_streaming_iterator, get_dtype_encoding,
 };
 
-use super::delta_length;
+use super::pages::{DEFAULT_PAGE_SIZE, delta_length, string_list};
 use crate::error::Result;
 
 /// Columns (by name) encoded or compressed otherwise than polars' writer would.
@@ -51,7 +53,7 @@ pub struct Layout<'a> {
     pub plain: &'a [&'a str],
     /// DELTA_LENGTH_BYTE_ARRAY (string columns only): no dictionary attempt either, and each
     /// page's lengths before its bytes, which zstd compresses better than PLAIN's interleaving
-    /// (src/store/delta_length.rs writes the pages).
+    /// (src/store/pages/delta_length.rs writes the pages).
     pub delta_length: &'a [&'a str],
     /// DELTA_BINARY_PACKED (integer columns only): differences from value to value, for values
     /// that mostly increase.
@@ -228,6 +230,10 @@ impl ParquetFile {
     /// unwrapped, and with the dictionary of a string column built by [`dictionary_of`].
     fn leaves(&self, arrays: Vec<ArrayRef>) -> Result<Vec<(Pages, CompressionOptions)>> {
         let mut leaves = Vec::new();
+        let truncate = self
+            .options
+            .statistics
+            .binary_statistics_truncate_length_usize();
         for (array, plan) in arrays.into_iter().zip(&self.columns) {
             if let (
                 Some(strings),
@@ -238,14 +244,21 @@ impl ParquetFile {
                 &plan.encodings[..],
                 &plan.type_,
             ) {
-                let page_size = plan.page_size.unwrap_or(delta_length::DEFAULT_PAGE_SIZE);
-                let truncate = self
-                    .options
-                    .statistics
-                    .binary_statistics_truncate_length_usize();
+                let page_size = plan.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
                 let pages = delta_length::pages(strings.clone(), t.clone(), page_size, truncate);
                 leaves.push((DynIter::new(pages), plan.compression));
                 continue;
+            }
+            // A list of strings PLAIN, as polars writes it, with the levels read off the offsets.
+            if let (Some(list), Some(type_)) = (
+                array.as_any().downcast_ref::<LargeListArray>(),
+                string_list::ListType::of(&plan.type_),
+            ) {
+                let page_size = plan.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+                if let Some(pages) = string_list::pages(list.clone(), type_, page_size, truncate) {
+                    leaves.push((DynIter::new(pages), plan.compression));
+                    continue;
+                }
             }
             let strings = (plan.encodings == [Encoding::RleDictionary])
                 .then(|| array.as_any().downcast_ref::<Utf8ViewArray>())

@@ -55,7 +55,7 @@ const MAX_BUFFERED_ROWS: usize = 512 * 1024;
 ///   without a dictionary) get no dictionary: polars' writer hashed every value to find that one
 ///   did not pay (src/store/parquet.rs). Their pages are DELTA_LENGTH_BYTE_ARRAY, the lengths
 ///   apart from the texts: zstd takes a third less time on them than on PLAIN's interleaving, and
-///   the store is 5% smaller (src/store/delta_length.rs).
+///   the store is 5% smaller (src/store/pages/delta_length.rs).
 /// - The instants and line numbers mostly increase within a row group (its rows are sorted by type,
 ///   then time), so they are written as differences (DELTA_BINARY_PACKED) and not compressed: 30%
 ///   smaller than zstd over plain values, and read 2.4 times faster by polars (1M events).

@@ -1,32 +1,23 @@
 /*!
-DELTA_LENGTH_BYTE_ARRAY pages for string columns, written here rather than by polars-parquet.
-
-Such a page holds all its values' lengths first (DELTA_BINARY_PACKED) and then their bytes back to
-back, where PLAIN puts a 4-byte length before each value. For `event_id` and `details` zstd then
-finds the repeats faster and better: a third less of its time at ingest and a store 5% smaller,
-which the analyses read no slower (bench/NOTES.md). polars-parquet 0.55 writes such pages, but
-copies a column that has no nulls into them a byte at a time (its `encode_delta`), which cost
-more than zstd saved, and its encoder for the lengths is not public. The pages written here are
-the ones it writes (the tests compare them byte for byte), with one copy per value.
-
-Only what [`ParquetFile`](super::parquet::ParquetFile) asks for is written: version 1 data pages
-with min, max and null count statistics, the min and max cut as polars-parquet cuts them (to 64
-bytes unless `POLARS_PARQUET_BINARY_STATISTICS_TRUNCATE_LEN` says otherwise).
+DELTA_LENGTH_BYTE_ARRAY pages for string columns: all of a page's lengths first
+(DELTA_BINARY_PACKED), then their bytes back to back, where PLAIN puts a 4-byte length before each
+value. For `event_id` and `details` zstd then finds the repeats faster and better: a third less of
+its time at ingest and a store 5% smaller, which the analyses read no slower (bench/NOTES.md).
+polars-parquet 0.55 writes such pages, but copies a column that has no nulls into them a byte at a
+time (its `encode_delta`), which cost more than zstd saved, and its encoder for the lengths is not
+public. The pages written here are the ones it writes (the tests compare them byte for byte),
+with one copy per value.
 */
 
 use polars::prelude::{PolarsResult, polars_bail};
 use polars_arrow::array::{Array, Utf8ViewArray};
-use polars_parquet::parquet::CowBuffer;
 use polars_parquet::parquet::encoding::{bitpacked, ceil8, uleb128, zigzag_leb128};
-use polars_parquet::parquet::metadata::Descriptor;
-use polars_parquet::parquet::page::{DataPage, DataPageHeader, DataPageHeaderV1};
+use polars_parquet::parquet::page::DataPage;
 use polars_parquet::parquet::schema::Repetition;
 use polars_parquet::parquet::schema::types::PrimitiveType;
-use polars_parquet::parquet::statistics::BinaryStatistics;
 use polars_parquet::write::{Encoding, Page, Version, write_def_levels};
 
-/// polars-parquet's page size when none is given (`row_slice_ranges`).
-pub const DEFAULT_PAGE_SIZE: usize = 1024 * 1024;
+use super::{Range, data_page, rows_per_page};
 
 /// Values per DELTA_BINARY_PACKED block (one miniblock each), as polars-parquet writes them.
 const BLOCK: usize = 256;
@@ -41,8 +32,7 @@ pub fn pages(
     truncate: Option<usize>,
 ) -> impl Iterator<Item = PolarsResult<Page>> + Send + Sync + 'static {
     let rows = array.len();
-    let bytes_per_row = array.total_bytes_len().checked_div(rows).unwrap_or(0);
-    let rows_per_page = (page_size / (bytes_per_row + 1)).max(1);
+    let rows_per_page = rows_per_page(rows, array.total_bytes_len(), page_size);
     (0..rows).step_by(rows_per_page).map(move |offset| {
         let slice = array
             .clone()
@@ -68,26 +58,12 @@ pub fn page(
 
     let mut lengths = Vec::with_capacity(rows);
     let mut bytes = 0;
-    let mut range: Option<(Keyed, Keyed)> = None;
+    let mut range = Range::default();
     for value in array.non_null_values_iter() {
         lengths.push(value.len() as i64);
         bytes += value.len();
-        let value = Keyed::new(value);
-        match &mut range {
-            None => range = Some((value, value)),
-            Some((min, max)) => {
-                if value.less(min) {
-                    *min = value;
-                } else if max.less(&value) {
-                    *max = value;
-                }
-            }
-        }
+        range.add(value);
     }
-    let (min, max) = (
-        range.map(|(min, _)| min.text),
-        range.map(|(_, max)| max.text),
-    );
 
     let mut buffer = Vec::with_capacity(16 + rows / 8 + 24 + lengths.len() + bytes);
     write_def_levels(&mut buffer, optional, validity, rows, Version::V1)?;
@@ -97,117 +73,15 @@ pub fn page(
     }
 
     let nulls = validity.map_or(0, |v| v.unset_bits());
-    let statistics = BinaryStatistics {
-        primitive_type: type_.clone(),
-        null_count: Some(nulls as i64),
-        distinct_count: None,
-        max_value: max.map(|v| upper_bound(v, truncate)),
-        min_value: min.map(|v| lower_bound(v, truncate)),
-    };
-    let header = DataPageHeader::V1(DataPageHeaderV1 {
-        num_values: page_count(rows)?,
-        encoding: Encoding::DeltaLengthByteArray.into(),
-        definition_level_encoding: Encoding::Rle.into(),
-        repetition_level_encoding: Encoding::Rle.into(),
-        statistics: Some(statistics.serialize()),
-    });
-    // The levels' maxima are left at 0, as polars-parquet leaves them in the pages it writes
-    // (the file writer takes them from the schema).
-    let descriptor = Descriptor {
-        primitive_type: type_.clone(),
-        max_def_level: 0,
-        max_rep_level: 0,
-    };
-    Ok(DataPage::new(
-        header,
-        CowBuffer::Owned(buffer),
-        descriptor,
+    let statistics = range.statistics(type_, nulls, truncate);
+    data_page(
+        buffer,
         rows,
-    ))
-}
-
-/// A string with its first 16 bytes as a big-endian number (zeros after a shorter string), for
-/// the statistics' min and max: where two strings' numbers differ, they order the strings as
-/// their bytes would (the first differing byte decides, and a string before a longer one that
-/// starts with it; zeros pad only the shorter), so the texts are compared only where the numbers
-/// are equal. `details` texts have long common beginnings, and `<` on them was a memcmp call
-/// for each value, twice.
-#[derive(Clone, Copy)]
-struct Keyed<'a> {
-    key: u128,
-    text: &'a str,
-}
-
-impl<'a> Keyed<'a> {
-    fn new(text: &'a str) -> Keyed<'a> {
-        let mut head = [0u8; 16];
-        let n = text.len().min(16);
-        head[..n].copy_from_slice(&text.as_bytes()[..n]);
-        Keyed {
-            key: u128::from_be_bytes(head),
-            text,
-        }
-    }
-
-    /// Whether `self` orders before `other` as Parquet orders strings (by their UTF-8 bytes).
-    fn less(&self, other: &Keyed<'_>) -> bool {
-        self.key < other.key || (self.key == other.key && self.text < other.text)
-    }
-}
-
-/// A statistics minimum for `value`: its first `limit` bytes or fewer, cut at a character boundary
-/// (a prefix is never greater), as polars-parquet writes it.
-fn lower_bound(value: &str, limit: Option<usize>) -> Vec<u8> {
-    limit
-        .and_then(|limit| prefix(value, limit))
-        .unwrap_or(value)
-        .as_bytes()
-        .to_vec()
-}
-
-/// A statistics maximum for `value`, as polars-parquet writes it: its first `limit` bytes or fewer
-/// (cut at a character boundary) with the last character that has a successor of the same UTF-8
-/// length replaced by it and the rest dropped (never less than `value`), or the whole value when
-/// no character of the prefix has such a successor.
-fn upper_bound(value: &str, limit: Option<usize>) -> Vec<u8> {
-    let Some(prefix) = limit.and_then(|limit| prefix(value, limit)) else {
-        return value.as_bytes().to_vec();
-    };
-    let successor = prefix.char_indices().rev().find_map(|(at, c)| {
-        char::from_u32(u32::from(c) + 1)
-            .filter(|next| next.len_utf8() == c.len_utf8())
-            .map(|next| (at, next))
-    });
-    match successor {
-        Some((at, next)) => {
-            let mut bound = prefix.as_bytes()[..at].to_vec();
-            bound.extend_from_slice(next.encode_utf8(&mut [0; 4]).as_bytes());
-            bound
-        }
-        None => value.as_bytes().to_vec(),
-    }
-}
-
-/// `value`'s longest prefix of at most `limit` bytes that ends at a character boundary (when
-/// there is none, of at most 4 bytes), or `None` when that would be empty or all of `value`.
-fn prefix(value: &str, limit: usize) -> Option<&str> {
-    if value.len() <= limit {
-        return None;
-    }
-    let boundary = |limit: usize| (0..=limit).rev().find(|&end| value.is_char_boundary(end));
-    let end = match boundary(limit) {
-        Some(0) | None => boundary(4.min(value.len())).unwrap_or(0),
-        Some(end) => end,
-    };
-    (end > 0 && end < value.len()).then(|| &value[..end])
-}
-
-/// A page's value count as the header stores it.
-fn page_count(rows: usize) -> PolarsResult<i32> {
-    match i32::try_from(rows) {
-        Ok(n) => Ok(n),
-        Err(_) => polars_bail!(ComputeError: "a Parquet page of {rows} values"),
-    }
+        rows,
+        Encoding::DeltaLengthByteArray,
+        statistics,
+        type_,
+    )
 }
 
 /// `values` appended to `out` as DELTA_BINARY_PACKED, laid out as polars-parquet lays it out
@@ -255,32 +129,15 @@ fn delta_binary_packed(values: &[i64], out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
-    use polars::prelude::{ArrayFromIter, ArrowDataType, ArrowField, PlSmallStr};
+    use polars::prelude::ArrayFromIter;
     use polars_parquet::write::{
         CompressionOptions, ParquetType, StatisticsOptions, WriteOptions, array_to_columns,
-        to_parquet_type,
     };
     use proptest::prelude::*;
 
+    use super::super::DEFAULT_PAGE_SIZE;
+    use super::super::testing::{data_pages, same, string_type};
     use super::*;
-
-    /// The Parquet type of a nullable string column.
-    fn string_type() -> PrimitiveType {
-        let field = ArrowField::new(PlSmallStr::from_static("x"), ArrowDataType::Utf8View, true);
-        match to_parquet_type(&field) {
-            Ok(ParquetType::PrimitiveType(t)) => t,
-            other => panic!("not a primitive type: {other:?}"),
-        }
-    }
-
-    fn data_pages(pages: impl Iterator<Item = PolarsResult<Page>>) -> Vec<DataPage> {
-        pages
-            .map(|page| match page.unwrap() {
-                Page::Data(page) => page,
-                Page::Dict(_) => panic!("a dictionary page"),
-            })
-            .collect()
-    }
 
     /// The pages polars-parquet writes for `array` as DELTA_LENGTH_BYTE_ARRAY (with the default
     /// statistics).
@@ -313,14 +170,6 @@ mod tests {
         let truncate = StatisticsOptions::default().binary_statistics_truncate_length_usize();
         assert_eq!(truncate, Some(64), "polars' default");
         data_pages(pages(array.clone(), string_type(), page_size, truncate))
-    }
-
-    /// Whether two pages have the same bytes, header (statistics included), rows and descriptor.
-    fn same(a: &DataPage, b: &DataPage) -> bool {
-        a.buffer() == b.buffer()
-            && format!("{:?}", a.header()) == format!("{:?}", b.header())
-            && a.num_rows == b.num_rows
-            && format!("{:?}", a.descriptor) == format!("{:?}", b.descriptor)
     }
 
     /// The `i`th test value: empty, short (inline in its view) or long (in a buffer), non-ASCII
@@ -394,16 +243,6 @@ mod tests {
     }
 
     proptest! {
-        /// Strings order by their numbers where those differ and by their bytes otherwise, as
-        /// by their bytes alone: short strings, zero bytes (what pads the numbers), long common
-        /// beginnings.
-        #[test]
-        fn keyed_strings_order_as_their_bytes(a in "[\\x00ab]{0,20}", b in "[\\x00ab]{0,20}") {
-            let (x, y) = (Keyed::new(&a), Keyed::new(&b));
-            prop_assert_eq!(x.less(&y), a < b);
-            prop_assert_eq!(y.less(&x), b < a);
-        }
-
         /// Any strings, any nulls, up to one block of lengths after the first: polars-parquet's
         /// page.
         /// With the statistics cut to a few bytes, inside characters of up to four bytes.
