@@ -42,7 +42,7 @@ pub fn pages(
 }
 
 /// One data page holding all of `array` (statistics' min and max cut to `truncate` bytes).
-pub fn page(
+fn page(
     array: &Utf8ViewArray,
     type_: &PrimitiveType,
     truncate: Option<usize>,
@@ -243,9 +243,8 @@ mod tests {
     }
 
     proptest! {
-        /// Any strings, any nulls, up to one block of lengths after the first: polars-parquet's
-        /// page.
-        /// With the statistics cut to a few bytes, inside characters of up to four bytes.
+        /// Any strings, any nulls, up to one block of lengths after the first, the statistics cut
+        /// to a few bytes (inside characters of up to four bytes): polars-parquet's page.
         #[test]
         fn any_page_is_polars_parquets(
             values in prop::collection::vec(prop::option::weighted(0.9, ".{0,40}"), 0..258),

@@ -101,12 +101,7 @@ fn page(
     truncate: Option<usize>,
 ) -> PolarsResult<DataPage> {
     let offsets = array.offsets().as_slice();
-    let Some(&[start, end]) = offsets
-        .get(rows.start)
-        .zip(offsets.get(rows.end))
-        .map(|(&s, &e)| [s, e])
-        .as_ref()
-    else {
+    let (Some(&start), Some(&end)) = (offsets.get(rows.start), offsets.get(rows.end)) else {
         polars_bail!(OutOfBounds: "list rows {rows:?} past the offsets");
     };
     let list_validity = array.validity().filter(|v| v.unset_bits() > 0);
@@ -119,7 +114,7 @@ fn page(
     }
     let (empty, null_item, present) = type_.levels();
 
-    // Each row has a slot per item, or one if it has none.
+    // Each row has a slot per item, or one if it has none: at most this many.
     let slots = (end - start) as usize + rows.len();
     let mut repetition = Vec::with_capacity(slots);
     let mut definition = Vec::with_capacity(slots);
