@@ -343,7 +343,7 @@ impl Canon<'_, '_> {
                 // object's previous member.
                 if in_order && self.members.len() > first_member {
                     let previous = &self.members[self.members.len() - 1];
-                    in_order = key_text(self.text, previous) < key_of(self.text, &key);
+                    in_order = key_of(self.text, &previous.key) < key_of(self.text, &key);
                 }
                 self.ws();
                 if !self.eat(b':') {
@@ -387,7 +387,7 @@ impl Canon<'_, '_> {
         let text = self.text;
         let members = &mut self.members[first_member..];
         // Stable, so among equal keys the last one read is last.
-        members.sort_by(|a, b| key_text(text, a).cmp(key_text(text, b)));
+        members.sort_by(|a, b| key_of(text, &a.key).cmp(key_of(text, &b.key)));
         // The sorted object is written after the first writing, which is then cut out: the
         // buffer is reused, nothing is allocated.
         let sorted_start = self.out.len();
@@ -395,7 +395,7 @@ impl Canon<'_, '_> {
         for (n, m) in members.iter().enumerate() {
             if members
                 .get(n + 1)
-                .is_some_and(|next| key_text(text, next) == key_text(text, m))
+                .is_some_and(|next| key_of(text, &next.key) == key_of(text, &m.key))
             {
                 continue;
             }
@@ -411,10 +411,7 @@ impl Canon<'_, '_> {
     }
 }
 
-fn key_text<'k>(text: &'k str, m: &'k Member) -> &'k str {
-    key_of(text, &m.key)
-}
-
+/// A member's key as text: its slice of the input, or its unescaped copy.
 fn key_of<'k>(text: &'k str, key: &'k Key) -> &'k str {
     match key {
         Key::Text(r) => &text[r.clone()],

@@ -83,6 +83,8 @@ struct ColumnPlan {
     compression: CompressionOptions,
     /// `None`: polars' default page size.
     page_size: Option<usize>,
+    /// The column's shape if it is a list of strings, whose pages [`string_list`] writes.
+    string_list: Option<string_list::ListType>,
 }
 
 /// One leaf column's pages, encoded but not yet compressed.
@@ -157,6 +159,7 @@ impl ParquetFile {
                 encodings,
                 compression,
                 page_size,
+                string_list: string_list::ListType::of(type_),
             })
             .collect();
         Ok(ParquetFile {
@@ -235,6 +238,7 @@ impl ParquetFile {
             .statistics
             .binary_statistics_truncate_length_usize();
         for (array, plan) in arrays.into_iter().zip(&self.columns) {
+            let page_size = plan.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
             if let (
                 Some(strings),
                 [Encoding::DeltaLengthByteArray],
@@ -244,7 +248,6 @@ impl ParquetFile {
                 &plan.encodings[..],
                 &plan.type_,
             ) {
-                let page_size = plan.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
                 let pages = delta_length::pages(strings.clone(), t.clone(), page_size, truncate);
                 leaves.push((DynIter::new(pages), plan.compression));
                 continue;
@@ -252,10 +255,10 @@ impl ParquetFile {
             // A list of strings PLAIN, as polars writes it, with the levels read off the offsets.
             if let (Some(list), Some(type_)) = (
                 array.as_any().downcast_ref::<LargeListArray>(),
-                string_list::ListType::of(&plan.type_),
+                &plan.string_list,
             ) {
-                let page_size = plan.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-                if let Some(pages) = string_list::pages(list.clone(), type_, page_size, truncate) {
+                let pages = string_list::pages(list.clone(), type_.clone(), page_size, truncate);
+                if let Some(pages) = pages {
                     leaves.push((DynIter::new(pages), plan.compression));
                     continue;
                 }
