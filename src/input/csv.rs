@@ -203,10 +203,98 @@ fn split_fields_until<'a>(
     }
 }
 
+/// Bytes read from the input and not yet handed over, in storage that stays initialised past them.
+///
+/// `Read::read_to_end` zeroes the spare capacity it reads into on every call (the reader's buffer
+/// is read into eight megabytes at a time), because only the unstable `Read::read_buf` may be
+/// handed memory that was never written. Here the storage's length (its initialised part) is
+/// kept apart from the bytes it holds, so a buffer is zeroed only where it grows past its
+/// earlier length, and a recycled batch buffer not at all. It reads as the bytes it holds.
+#[derive(Debug, Default)]
+struct ReadBuf {
+    /// Initialised storage; its first `filled` bytes are the input's.
+    storage: Vec<u8>,
+    filled: usize,
+}
+
+impl std::ops::Deref for ReadBuf {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.storage[..self.filled]
+    }
+}
+
+impl ReadBuf {
+    /// Bytes to start from (as read past the header).
+    fn holding(bytes: Vec<u8>) -> ReadBuf {
+        ReadBuf {
+            filled: bytes.len(),
+            storage: bytes,
+        }
+    }
+
+    /// Empty, reusing `storage`: all of its length is initialised, to be read into unzeroed.
+    fn reusing(storage: Vec<u8>) -> ReadBuf {
+        ReadBuf { storage, filled: 0 }
+    }
+
+    /// Room for `bytes` more without moving the storage (reallocating copies all of it).
+    fn reserve(&mut self, bytes: usize) {
+        let need = self.filled + bytes;
+        if need > self.storage.capacity() {
+            self.storage.reserve(need - self.storage.len());
+        }
+    }
+
+    /// Forget the first `n` bytes, moving the rest to the front.
+    fn consume(&mut self, n: usize) {
+        self.storage.copy_within(n..self.filled, 0);
+        self.filled -= n;
+    }
+
+    /// Append `bytes`.
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        let end = self.filled + bytes.len();
+        if self.storage.len() < end {
+            self.storage.resize(end, 0);
+        }
+        self.storage[self.filled..end].copy_from_slice(bytes);
+        self.filled = end;
+    }
+
+    /// Append up to `want` bytes from `reader`, stopping early only at the end of its input; the
+    /// number of bytes appended.
+    fn read_from(&mut self, reader: &mut impl Read, want: usize) -> std::io::Result<usize> {
+        let end = self.filled + want;
+        if self.storage.len() < end {
+            // Zeroed once: the storage keeps this length from batch to batch.
+            self.storage.resize(end, 0);
+        }
+        let start = self.filled;
+        while self.filled < end {
+            match reader.read(&mut self.storage[self.filled..end]) {
+                Ok(0) => break,
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.filled - start)
+    }
+
+    /// The storage, cut to the bytes held.
+    fn into_bytes(self) -> Vec<u8> {
+        let mut bytes = self.storage;
+        bytes.truncate(self.filled);
+        bytes
+    }
+}
+
 /// Streams records out of a reader in batches.
 pub struct Splitter<R> {
     reader: R,
-    buf: Vec<u8>,
+    buf: ReadBuf,
     pos: usize,
     eof: bool,
     /// Physical line number of `buf[pos]`.
@@ -216,6 +304,8 @@ pub struct Splitter<R> {
     pub consumed: u64,
     /// A buffer of an earlier batch, handed back for reuse (see [`Splitter::recycle`]).
     spare: Option<Vec<u8>>,
+    /// Bytes read at a time ([`READ_CHUNK`]; smaller in tests, so records straddle reads).
+    read_chunk: usize,
 }
 
 impl<R: Read> Splitter<R> {
@@ -224,21 +314,22 @@ impl<R: Read> Splitter<R> {
     pub fn new(reader: R, rest: Vec<u8>, line: u64, expected_fields: usize, eof: bool) -> Self {
         Splitter {
             reader,
-            buf: rest,
+            buf: ReadBuf::holding(rest),
             pos: 0,
             eof,
             line,
             expected_fields,
             consumed: 0,
             spare: None,
+            read_chunk: READ_CHUNK,
         }
     }
 
     /// Hand back the bytes of a batch that has been parsed: the next batch reads into them.
     /// Fresh buffers cost a page fault per 4 KiB touched, which profiles showed in the reader.
-    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+    /// Its bytes are kept: they are read over without being zeroed first (see [`ReadBuf`]).
+    pub fn recycle(&mut self, buf: Vec<u8>) {
         if self.spare.is_none() {
-            buf.clear();
             self.spare = Some(buf);
         }
     }
@@ -248,15 +339,12 @@ impl<R: Read> Splitter<R> {
             return Ok(());
         }
         if self.pos > 0 {
-            self.buf.drain(..self.pos);
+            self.buf.consume(self.pos);
             self.pos = 0;
         }
-        // Read until the chunk is full or the input ends, so small reads (gzip) batch up;
-        // `read_to_end` fills spare capacity without zeroing it first.
-        self.buf.reserve(READ_CHUNK);
-        let want = READ_CHUNK as u64;
-        let got = (&mut self.reader).take(want).read_to_end(&mut self.buf)?;
-        if (got as u64) < want {
+        // Read until the chunk is full or the input ends, so small reads (gzip) batch up.
+        let got = self.buf.read_from(&mut self.reader, self.read_chunk)?;
+        if got < self.read_chunk {
             self.eof = true;
         }
         Ok(())
@@ -264,6 +352,9 @@ impl<R: Read> Splitter<R> {
 
     /// The next batch of about `target` bytes of records, or `None` at the end of input.
     pub fn next_batch(&mut self, target: usize) -> std::io::Result<Option<Batch>> {
+        // Room for the whole batch at once (a new buffer's, usually only the first): growing it as
+        // it fills would copy it every time its capacity doubles.
+        self.buf.reserve(target + self.read_chunk);
         let mut records = Vec::new();
         let mut broken = Vec::new();
         let mut batch_start = self.pos;
@@ -340,10 +431,9 @@ impl<R: Read> Splitter<R> {
         let data = if batch_start == 0 {
             // Hand over the buffer itself and keep only the unread tail (usually part of one
             // record): no copy of the batch.
-            let mut tail = self.spare.take().unwrap_or_default();
-            tail.reserve(self.buf.len() - self.pos + READ_CHUNK);
+            let mut tail = ReadBuf::reusing(self.spare.take().unwrap_or_default());
             tail.extend_from_slice(&self.buf[self.pos..]);
-            let mut data = std::mem::replace(&mut self.buf, tail);
+            let mut data = std::mem::replace(&mut self.buf, tail).into_bytes();
             data.truncate(self.pos);
             self.pos = 0;
             data
@@ -790,9 +880,21 @@ mod tests {
     type Lines = Vec<(u64, String)>;
 
     fn split_all(input: &str, expected_fields: usize) -> (Lines, Lines) {
-        let mut s = Splitter::new(input.as_bytes(), Vec::new(), 2, expected_fields, false);
+        split_with(input.as_bytes(), expected_fields, READ_CHUNK, 7)
+    }
+
+    /// The records and quarantined lines of `input`, read `read_chunk` bytes at a time in batches
+    /// of about `target` bytes, each batch's buffer handed back as the ingest pipeline does.
+    fn split_with(
+        input: impl Read,
+        fields: usize,
+        read_chunk: usize,
+        target: usize,
+    ) -> (Lines, Lines) {
+        let mut s = Splitter::new(input, Vec::new(), 2, fields, false);
+        s.read_chunk = read_chunk;
         let (mut good, mut bad) = (Vec::new(), Vec::new());
-        while let Some(b) = s.next_batch(7).unwrap() {
+        while let Some(b) = s.next_batch(target).unwrap() {
             for r in &b.records {
                 good.push((
                     r.line,
@@ -802,8 +904,50 @@ mod tests {
             for q in b.broken {
                 bad.push((q.line, q.raw));
             }
+            s.recycle(b.data);
         }
         (good, bad)
+    }
+
+    /// Hands out at most `step` bytes a read, as a decompressor may.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    proptest::proptest! {
+        /// Records straddling reads and batches, read into recycled buffers that still hold an
+        /// earlier batch's bytes, come out as from one read of the whole input.
+        #[test]
+        fn small_reads_and_reused_buffers_split_as_one_read(
+            cells in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "", "\"q\"\"x\"", "\"multi\nline\"", "\r", "\"open", "zz"]),
+                0..40,
+            ),
+            ends in proptest::collection::vec(proptest::bool::ANY, 40),
+            read_chunk in 1usize..24,
+            step in 1usize..9,
+            target in 1usize..40,
+        ) {
+            let mut input = String::new();
+            for (cell, end) in cells.iter().zip(&ends) {
+                input.push_str(cell);
+                input.push(if *end { '\n' } else { ',' });
+            }
+            let whole = split_with(input.as_bytes(), 2, input.len() + 1, 1 << 20);
+            let bytes = input.as_bytes();
+            let pieces = split_with(Trickle { bytes, step }, 2, read_chunk, target);
+            proptest::prop_assert_eq!(pieces, whole);
+        }
     }
 
     #[test]
