@@ -53,6 +53,15 @@ pub struct Messages {
 }
 
 impl Messages {
+    /// Empty, with room for `messages` messages of `bytes` bytes in all.
+    pub fn with_capacity(messages: usize, bytes: usize) -> Messages {
+        Messages {
+            bytes: Vec::with_capacity(bytes),
+            starts: Vec::with_capacity(messages),
+            ..Messages::default()
+        }
+    }
+
     /// Append one message.
     pub fn push(&mut self, message: &[u8]) {
         self.starts.push(self.bytes.len());

@@ -156,6 +156,8 @@ impl StrList {
 /// cache and that the buffer, reused, stays small (a buffer for a parsing task's 4,096 rows, grown
 /// as they came, cost more in copies and page faults than the hashing saved).
 const ID_BATCH: usize = 512;
+/// Bytes of a typical row's id input (its fields, `Details` included), for sizing its buffer.
+const ID_INPUT_BYTES: usize = 512;
 
 /// Column builders for a batch of events from one source file.
 pub struct EventColumns {
@@ -186,7 +188,9 @@ impl EventColumns {
         let s = |name: &str| StringChunkedBuilder::new(name.into(), n);
         EventColumns {
             ids: Vec::with_capacity(n),
-            id_inputs: Messages::default(),
+            // Room for a batch of a console export's rows (a few hundred bytes each): growing
+            // the buffer as it fills copied it at every doubling, for every parsed chunk.
+            id_inputs: Messages::with_capacity(ID_BATCH, ID_BATCH * ID_INPUT_BYTES),
             ts: Vec::with_capacity(n),
             kinds: Vec::with_capacity(n),
             unknown: Vec::new(),
