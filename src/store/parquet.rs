@@ -63,7 +63,18 @@ pub struct Layout<'a> {
     /// Data pages of about [`SMALL_PAGE`] bytes instead of polars' 1 MB: columns that scans read
     /// for a few of each row group's rows (see [`SMALL_PAGE`]).
     pub small_pages: &'a [&'a str],
+    /// Text without repeats (hashes in hex), which zstd shrinks by entropy coding alone: its
+    /// match finder is told to look for matches of [`RANDOM_TEXT_MIN_MATCH`] bytes at least.
+    pub random_text: &'a [&'a str],
 }
+
+/// zstd's shortest match for [`Layout::random_text`] columns. At level 1 it looks for matches of
+/// five bytes in pages as small as these, which random hex digits repeat by chance, and such
+/// matches save nothing. From seven bytes up they are rare: the 1M-event store's ids (32 MB)
+/// compress to the same 16.02 MB about 1.4 times as fast (`zstd -b`, bench/NOTES.md); the
+/// instructions are as many, so the time went to branches the chance matches made unpredictable.
+/// The frames are ordinary zstd frames: readers need no setting.
+pub const RANDOM_TEXT_MIN_MATCH: u32 = 7;
 
 /// Bytes per data page for [`Layout::small_pages`].
 ///
@@ -76,11 +87,19 @@ pub struct Layout<'a> {
 /// saved little more and cost 13% (bench/NOTES.md).
 pub const SMALL_PAGE: usize = 64 * 1024;
 
+/// How one column's pages are compressed.
+#[derive(Debug, Clone, Copy)]
+struct Codec {
+    options: CompressionOptions,
+    /// zstd's shortest match, where it is set ([`Layout::random_text`]).
+    min_match: Option<u32>,
+}
+
 /// How one column is written.
 struct ColumnPlan {
     type_: ParquetType,
     encodings: Vec<Encoding>,
-    compression: CompressionOptions,
+    compression: Codec,
     /// `None`: polars' default page size.
     page_size: Option<usize>,
     /// The column's shape if it is a list of strings, whose pages [`string_list`] writes.
@@ -124,7 +143,7 @@ impl ParquetFile {
             compression,
             data_page_size: None,
         };
-        let encodings: Vec<(Vec<Encoding>, CompressionOptions, Option<usize>)> = arrow
+        let encodings: Vec<(Vec<Encoding>, Codec, Option<usize>)> = arrow
             .iter_values()
             .map(|f| {
                 let name = f.name.as_str();
@@ -138,10 +157,15 @@ impl ParquetFile {
                 if layout.delta_length.contains(&name) {
                     encodings.fill(Encoding::DeltaLengthByteArray);
                 }
-                let compression = if layout.uncompressed.contains(&name) {
-                    CompressionOptions::Uncompressed
-                } else {
-                    compression
+                let compression = Codec {
+                    options: match layout.uncompressed.contains(&name) {
+                        true => CompressionOptions::Uncompressed,
+                        false => compression,
+                    },
+                    min_match: layout
+                        .random_text
+                        .contains(&name)
+                        .then_some(RANDOM_TEXT_MIN_MATCH),
                 };
                 let page_size = layout.small_pages.contains(&name).then_some(SMALL_PAGE);
                 (encodings, compression, page_size)
@@ -231,7 +255,7 @@ impl ParquetFile {
     /// One batch's arrays as pages with their compression, each leaf column (a list has one)
     /// encoded as planned: what polars' `row_group_iter` does, with errors returned rather than
     /// unwrapped, and with the dictionary of a string column built by [`dictionary_of`].
-    fn leaves(&self, arrays: Vec<ArrayRef>) -> Result<Vec<(Pages, CompressionOptions)>> {
+    fn leaves(&self, arrays: Vec<ArrayRef>) -> Result<Vec<(Pages, Codec)>> {
         let mut leaves = Vec::new();
         let truncate = self
             .options
@@ -372,7 +396,7 @@ fn dictionary_of(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
 /// `Compressor` does, with [`compress_page`]).
 struct Compressing {
     pages: Pages,
-    compression: CompressionOptions,
+    compression: Codec,
     current: Option<CompressedPage>,
 }
 
@@ -393,15 +417,20 @@ impl FallibleStreamingIterator for Compressing {
     }
 }
 
+/// What a zstd context was set up for: the level and the shortest match, if set.
+type ZstdSetting = (i32, Option<u32>);
+
 thread_local! {
-    /// Each encoding thread's zstd context and the level it was made for.
-    static ZSTD: RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> = const { RefCell::new(None) };
+    /// Each encoding thread's zstd contexts, one for each setting it has compressed with (two at
+    /// most: a file's columns alternate between them row group after row group).
+    static ZSTD: RefCell<Vec<(ZstdSetting, zstd::bulk::Compressor<'static>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// `page` compressed. zstd pages are compressed with the thread's own context: polars' `compress`
 /// creates a context per page (each creation runs `cpuid`, slow on virtual machines) and zeroes
-/// the output buffer first. The bytes are the same.
-fn compress_page(page: Page, compression: CompressionOptions) -> PolarsResult<CompressedPage> {
+/// the output buffer first. The bytes are the same (unless a shortest match is set).
+fn compress_page(page: Page, codec: Codec) -> PolarsResult<CompressedPage> {
+    let compression = codec.options;
     let CompressionOptions::Zstd(level) = compression else {
         return Ok(compress(page, Vec::new(), compression)?);
     };
@@ -411,14 +440,22 @@ fn compress_page(page: Page, compression: CompressionOptions) -> PolarsResult<Co
         // A V2 page keeps its levels uncompressed; polars knows how (this module writes V1).
         return Ok(compress(page, Vec::new(), compression)?);
     }
-    let level = level.map_or(0, |l| l.compression_level());
+    let setting = (level.map_or(0, |l| l.compression_level()), codec.min_match);
     let zstd_bytes = |input: &[u8]| -> PolarsResult<Vec<u8>> {
         ZSTD.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            if slot.as_ref().is_none_or(|(l, _)| *l != level) {
-                *slot = Some((level, zstd::bulk::Compressor::new(level)?));
-            }
-            let (_, compressor) = slot.as_mut().expect("a compressor was just made");
+            let mut contexts = cell.borrow_mut();
+            let at = match contexts.iter().position(|(s, _)| *s == setting) {
+                Some(at) => at,
+                None => {
+                    let mut compressor = zstd::bulk::Compressor::new(setting.0)?;
+                    if let Some(bytes) = setting.1 {
+                        compressor.set_parameter(zstd::stream::raw::CParameter::MinMatch(bytes))?;
+                    }
+                    contexts.push((setting, compressor));
+                    contexts.len() - 1
+                }
+            };
+            let compressor = &mut contexts[at].1;
             let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(input.len()));
             compressor.compress_to_buffer(input, &mut out)?;
             Ok(out)
@@ -514,6 +551,7 @@ mod tests {
                 delta: &["ns", "line"],
                 uncompressed: &["ns", "line"],
                 small_pages: &[],
+                random_text: &["id"],
             },
         );
         // Two chunks: two row groups.
