@@ -589,8 +589,9 @@ pub fn parse_records(batch: &Batch, spans: &[Span], map: &CsvMapping) -> ParsedC
     // The chunk's bytes are checked for UTF-8 once, which is cheaper than checking each of a
     // row's dozen fields on its own (most are short); a field is then taken from the checked text
     // by its position. A chunk with invalid bytes is checked field by field, which names them.
+    // (`simdutf8` checks 32 bytes at a time; the standard library's check was 1.7% of ingest.)
     let text = spans.first().zip(spans.last()).and_then(|(first, last)| {
-        let checked = std::str::from_utf8(batch.data.get(first.start..last.end)?).ok()?;
+        let checked = simdutf8::basic::from_utf8(batch.data.get(first.start..last.end)?).ok()?;
         Some((first.start, checked))
     });
     for span in spans {
