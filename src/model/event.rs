@@ -56,8 +56,15 @@ impl ActorType {
     /// Parse any known spelling: API (`SUPPORT_USER`), export request (`Support_User`), console
     /// (`Code42 support user`), CLI (`support`, `api-client`). Case and punctuation are ignored.
     pub fn parse(raw: &str) -> Option<ActorType> {
-        // Ingest parses one per row: short ASCII spellings (all real ones) build their key on the
-        // stack; the rule is the same as for any other text below.
+        // Ingest parses one per row, mostly as the console spells it: those are compared first.
+        // Other short ASCII spellings (all real ones) build their key on the stack; the rule is
+        // the same as for any other text below.
+        if let Some(t) = ActorType::ALL
+            .into_iter()
+            .find(|t| t.console_label() == raw)
+        {
+            return Some(t);
+        }
         let mut buf = [0u8; 32];
         if raw.is_ascii() && raw.len() <= buf.len() {
             let mut n = 0;
@@ -285,6 +292,11 @@ mod tests {
             assert_eq!(ActorType::parse(raw), Some(want), "{raw}");
         }
         assert_eq!(ActorType::parse("robot"), None);
+        // The console's spellings, compared first, name what the rule makes of them.
+        for t in ActorType::ALL {
+            assert_eq!(ActorType::parse(t.console_label()), Some(t));
+            assert_eq!(ActorType::parse(&t.console_label().to_uppercase()), Some(t));
+        }
         // Past the stack buffer and outside ASCII the same rule holds.
         assert_eq!(
             ActorType::parse("  Code42 -- support -- user, as spelled by a very long export  "),
