@@ -239,14 +239,6 @@ impl ReadBuf {
         ReadBuf { storage, filled: 0 }
     }
 
-    /// Room for `bytes` more without moving the storage (reallocating copies all of it).
-    fn reserve(&mut self, bytes: usize) {
-        let need = self.filled + bytes;
-        if need > self.storage.capacity() {
-            self.storage.reserve(need - self.storage.len());
-        }
-    }
-
     /// Forget the first `n` bytes, moving the rest to the front.
     fn consume(&mut self, n: usize) {
         self.storage.copy_within(n..self.filled, 0);
@@ -352,9 +344,6 @@ impl<R: Read> Splitter<R> {
 
     /// The next batch of about `target` bytes of records, or `None` at the end of input.
     pub fn next_batch(&mut self, target: usize) -> std::io::Result<Option<Batch>> {
-        // Room for the whole batch at once (a new buffer's, usually only the first): growing it as
-        // it fills would copy it every time its capacity doubles.
-        self.buf.reserve(target + self.read_chunk);
         let mut records = Vec::new();
         let mut broken = Vec::new();
         let mut batch_start = self.pos;
