@@ -421,8 +421,8 @@ impl FallibleStreamingIterator for Compressing {
 type ZstdSetting = (i32, Option<u32>);
 
 thread_local! {
-    /// Each encoding thread's zstd contexts, one for each setting it has compressed with (two at
-    /// most: a file's columns alternate between them row group after row group).
+    /// Each encoding thread's zstd contexts, one for each setting it has compressed with (a few:
+    /// the store's parts use two, and their columns alternate between them in every row group).
     static ZSTD: RefCell<Vec<(ZstdSetting, zstd::bulk::Compressor<'static>)>> = const { RefCell::new(Vec::new()) };
 }
 

@@ -297,50 +297,8 @@ pub fn zstd() -> ParquetCompression {
 /// column is gathered from the catalog's (src/model/schema.rs), so equal types are mostly equal
 /// views, and a view is hashed where a string was (twice a row) before.
 fn type_time_order(df: &DataFrame) -> Result<Option<IdxCa>> {
-    let types = df.column(cols::EVENT_TYPE)?.str()?;
     let ts = df.column(cols::TIMESTAMP_NS)?.i64()?;
-    let n = df.height();
-    // Each distinct view's first row, and whether a type is missing.
-    let mut first_row: PlHashMap<u128, usize> = PlHashMap::default();
-    let mut missing = false;
-    let mut row = 0;
-    for arr in types.downcast_iter() {
-        let validity = polars_arrow::array::Array::validity(arr).filter(|v| v.unset_bits() > 0);
-        for (i, view) in arr.views().iter().enumerate() {
-            if validity.is_some_and(|v| !v.get_bit(i)) {
-                missing = true;
-            } else {
-                first_row.entry(view.as_u128()).or_insert(row);
-            }
-            row += 1;
-        }
-    }
-    // Rank the distinct texts: missing first, then by name (as `Option<&str>` orders). Views
-    // of one text in different buffers get the same rank.
-    let mut names: Vec<(&str, u128)> = first_row
-        .iter()
-        .map(|(&view, &row)| (types.get(row).unwrap_or_default(), view))
-        .collect();
-    names.sort_unstable();
-    let mut rank_of: PlHashMap<u128, u32> = PlHashMap::default();
-    let mut rank = u32::from(missing);
-    for (k, (name, view)) in names.iter().enumerate() {
-        if k > 0 && names[k - 1].0 != *name {
-            rank += 1;
-        }
-        rank_of.insert(*view, rank);
-    }
-    let mut ranks: Vec<u32> = Vec::with_capacity(n);
-    for arr in types.downcast_iter() {
-        let validity = polars_arrow::array::Array::validity(arr).filter(|v| v.unset_bits() > 0);
-        for (i, view) in arr.views().iter().enumerate() {
-            let present = validity.is_none_or(|v| v.get_bit(i));
-            ranks.push(match present {
-                true => rank_of.get(&view.as_u128()).copied().unwrap_or(0),
-                false => 0,
-            });
-        }
-    }
+    let (ranks, rank) = type_ranks(df.column(cols::EVENT_TYPE)?.str()?);
     // A counting sort by rank: stable, so each rank's rows stay in input order.
     let buckets = rank as usize + 1;
     let mut starts = vec![0usize; buckets + 1];
@@ -351,7 +309,7 @@ fn type_time_order(df: &DataFrame) -> Result<Option<IdxCa>> {
         starts[b + 1] += starts[b];
     }
     let mut next = starts.clone();
-    let mut order: Vec<IdxSize> = vec![0; n];
+    let mut order: Vec<IdxSize> = vec![0; ranks.len()];
     for (row, &r) in ranks.iter().enumerate() {
         order[next[r as usize]] = row as IdxSize;
         next[r as usize] += 1;
@@ -377,6 +335,52 @@ fn type_time_order(df: &DataFrame) -> Result<Option<IdxCa>> {
         return Ok(None);
     }
     Ok(Some(IdxCa::from_vec("order".into(), order)))
+}
+
+/// Each row's rank of its type among the types of `types` (missing first, then by name, as
+/// `Option<&str>` orders), and the highest rank.
+fn type_ranks(types: &StringChunked) -> (Vec<u32>, u32) {
+    // Each distinct view's first row, and whether a type is missing.
+    let mut first_row: PlHashMap<u128, usize> = PlHashMap::default();
+    let mut missing = false;
+    let mut row = 0;
+    for arr in types.downcast_iter() {
+        let validity = polars_arrow::array::Array::validity(arr).filter(|v| v.unset_bits() > 0);
+        for (i, view) in arr.views().iter().enumerate() {
+            if validity.is_some_and(|v| !v.get_bit(i)) {
+                missing = true;
+            } else {
+                first_row.entry(view.as_u128()).or_insert(row);
+            }
+            row += 1;
+        }
+    }
+    // Views of one text in different buffers get the same rank.
+    let mut names: Vec<(&str, u128)> = first_row
+        .iter()
+        .map(|(&view, &row)| (types.get(row).unwrap_or_default(), view))
+        .collect();
+    names.sort_unstable();
+    let mut rank_of: PlHashMap<u128, u32> = PlHashMap::default();
+    let mut rank = u32::from(missing);
+    for (k, (name, view)) in names.iter().enumerate() {
+        if k > 0 && names[k - 1].0 != *name {
+            rank += 1;
+        }
+        rank_of.insert(*view, rank);
+    }
+    let mut ranks: Vec<u32> = Vec::with_capacity(row);
+    for arr in types.downcast_iter() {
+        let validity = polars_arrow::array::Array::validity(arr).filter(|v| v.unset_bits() > 0);
+        for (i, view) in arr.views().iter().enumerate() {
+            let present = validity.is_none_or(|v| v.get_bit(i));
+            ranks.push(match present {
+                true => rank_of.get(&view.as_u128()).copied().unwrap_or(0),
+                false => 0,
+            });
+        }
+    }
+    (ranks, rank)
 }
 
 /// `df.take(order)`, except that list columns are gathered by [`gather_list`]: polars' gather of
