@@ -190,7 +190,7 @@ impl EventColumns {
             ids: Vec::with_capacity(n),
             // Room for a batch of a console export's rows (a few hundred bytes each): growing
             // the buffer as it fills copied it at every doubling, for every parsed chunk.
-            id_inputs: Messages::with_capacity(ID_BATCH, ID_BATCH * ID_INPUT_BYTES),
+            id_inputs: Messages::with_capacity(n.min(ID_BATCH), n.min(ID_BATCH) * ID_INPUT_BYTES),
             ts: Vec::with_capacity(n),
             kinds: Vec::with_capacity(n),
             unknown: Vec::new(),

@@ -65,9 +65,9 @@ fn page(
         range.add(value);
     }
 
-    // Levels, then the lengths (a few headers, and at most two bytes a length while lengths
-    // differ by less than 65,536 from one to the next), then the texts: a page that outgrew a
-    // guess was copied whole.
+    // Levels, then the lengths (a few headers, and at most two bytes a length while the
+    // differences from one length to the next span less than 65,536), then the texts: a page
+    // that outgrew a guess was copied whole.
     let mut buffer = Vec::with_capacity(16 + rows / 8 + 64 + 2 * lengths.len() + bytes);
     write_def_levels(&mut buffer, optional, validity, rows, Version::V1)?;
     delta_binary_packed(&lengths, &mut buffer);
