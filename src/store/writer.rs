@@ -340,46 +340,48 @@ fn type_time_order(df: &DataFrame) -> Result<Option<IdxCa>> {
 /// Each row's rank of its type among the types of `types` (missing first, then by name, as
 /// `Option<&str>` orders), and the highest rank.
 fn type_ranks(types: &StringChunked) -> (Vec<u32>, u32) {
-    // Each distinct view's first row, and whether a type is missing.
-    let mut first_row: PlHashMap<u128, usize> = PlHashMap::default();
+    /// A row without a type, among the numbers of the rows' views.
+    const MISSING: u32 = u32::MAX;
+    // Each row's distinct view, numbered in order of first sight, and each number's first row:
+    // one hash a row.
+    let mut number_of: PlHashMap<u128, u32> = PlHashMap::default();
+    let mut first_rows: Vec<usize> = Vec::new();
+    let mut numbers: Vec<u32> = Vec::with_capacity(types.len());
     let mut missing = false;
-    let mut row = 0;
     for arr in types.downcast_iter() {
         let validity = polars_arrow::array::Array::validity(arr).filter(|v| v.unset_bits() > 0);
         for (i, view) in arr.views().iter().enumerate() {
             if validity.is_some_and(|v| !v.get_bit(i)) {
                 missing = true;
-            } else {
-                first_row.entry(view.as_u128()).or_insert(row);
+                numbers.push(MISSING);
+                continue;
             }
-            row += 1;
+            let next = first_rows.len() as u32;
+            let number = *number_of.entry(view.as_u128()).or_insert(next);
+            if number == next {
+                first_rows.push(numbers.len());
+            }
+            numbers.push(number);
         }
     }
-    // Views of one text in different buffers get the same rank.
-    let mut names: Vec<(&str, u128)> = first_row
-        .iter()
-        .map(|(&view, &row)| (types.get(row).unwrap_or_default(), view))
+    // Rank the distinct texts (views of one text in different buffers get the same rank).
+    let mut names: Vec<(&str, u32)> = (0..)
+        .zip(&first_rows)
+        .map(|(number, &row)| (types.get(row).unwrap_or_default(), number))
         .collect();
     names.sort_unstable();
-    let mut rank_of: PlHashMap<u128, u32> = PlHashMap::default();
+    let mut rank_of = vec![0u32; first_rows.len()];
     let mut rank = u32::from(missing);
-    for (k, (name, view)) in names.iter().enumerate() {
-        if k > 0 && names[k - 1].0 != *name {
+    for (k, &(name, number)) in names.iter().enumerate() {
+        if k > 0 && names[k - 1].0 != name {
             rank += 1;
         }
-        rank_of.insert(*view, rank);
+        rank_of[number as usize] = rank;
     }
-    let mut ranks: Vec<u32> = Vec::with_capacity(row);
-    for arr in types.downcast_iter() {
-        let validity = polars_arrow::array::Array::validity(arr).filter(|v| v.unset_bits() > 0);
-        for (i, view) in arr.views().iter().enumerate() {
-            let present = validity.is_none_or(|v| v.get_bit(i));
-            ranks.push(match present {
-                true => rank_of.get(&view.as_u128()).copied().unwrap_or(0),
-                false => 0,
-            });
-        }
-    }
+    let ranks = numbers
+        .into_iter()
+        .map(|n| if n == MISSING { 0 } else { rank_of[n as usize] })
+        .collect();
     (ranks, rank)
 }
 
