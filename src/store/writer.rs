@@ -725,6 +725,7 @@ fn encode(open: &mut BTreeMap<String, OpenPart>, job: Job) -> Result<()> {
         Some(order) => gather(&df, &order)?,
         None => df,
     };
+    count_list_items(&df)?;
     let ts = df.column(cols::TIMESTAMP_NS)?.i64()?;
     let (min, max) = (ts.min().unwrap_or(0), ts.max().unwrap_or(0));
     if let Some(names) = job.open {
@@ -765,6 +766,23 @@ fn encode(open: &mut BTreeMap<String, OpenPart>, job: Job) -> Result<()> {
     part.rows += df.height() as u64;
     part.min_ns = part.min_ns.min(min);
     part.max_ns = part.max_ns.max(max);
+    Ok(())
+}
+
+/// Count the bytes of the addresses' list items once for a flush, where the list writer counted
+/// them again for each row group (src/store/pages/string_list.rs sizes its pages as polars does,
+/// from the bytes of all the items a list holds, which a row group's slice shares with the
+/// flush). The count is cached in the array, and a slice's copy of the items keeps it.
+fn count_list_items(df: &DataFrame) -> Result<()> {
+    for chunk in df.column(cols::IP_ADDRESSES)?.list()?.downcast_iter() {
+        if let Some(items) = chunk
+            .values()
+            .as_any()
+            .downcast_ref::<polars_arrow::array::Utf8ViewArray>()
+        {
+            items.total_bytes_len();
+        }
+    }
     Ok(())
 }
 
