@@ -243,9 +243,10 @@ fn ingest_file(
             by_date.sort_unstable_by_key(|(d, _)| *d);
             for (day, idx) in by_date {
                 stored += idx.len() as u64;
-                // A run of rows, ascending as they were collected: all of them (every row new
-                // and of one day, the usual case), or a day's end or start in time-ordered input.
-                // A zero-copy slice.
+                // A run of rows, ascending as they were collected (every row of the chunk new
+                // and of one day, the usual case) is a zero-copy slice. Other rows are gathered:
+                // a chunk across midnight holds both days' rows of each type (its records are
+                // parsed grouped by type), and duplicates leave gaps.
                 let first = idx.first().map_or(0, |&i| i as usize);
                 let part = if idx
                     .last()

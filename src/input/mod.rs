@@ -50,7 +50,9 @@ pub struct Quarantined {
     pub raw: String,
 }
 
-/// Records parsed from one slice of a file.
+/// Records parsed from one slice of a file. Its events are in input order within each event type
+/// (a CSV slice's records are parsed grouped by type: see `csv::parse_records`), its quarantined
+/// records in line order.
 pub struct ParsedChunk {
     pub events: EventColumns,
     pub quarantined: Vec<Quarantined>,
