@@ -18,6 +18,7 @@ pub mod generate;
 pub mod ingest;
 pub mod input;
 pub mod model;
+pub mod order;
 pub mod output;
 pub mod report;
 pub mod stats;

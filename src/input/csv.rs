@@ -637,34 +637,15 @@ fn parse_order(batch: &Batch, spans: &[Span], type_column: Option<usize>) -> Vec
         return (0..spans.len() as u32).collect();
     };
     let mut groups: PlHashMap<&[u8], u32> = PlHashMap::default();
-    let mut group_of = Vec::with_capacity(spans.len());
-    let mut sizes: Vec<u32> = Vec::new();
-    for span in spans {
-        let key = nth_field(&batch.data[span.start..span.end], column);
-        let next = sizes.len() as u32;
-        let group = *groups.entry(key).or_insert(next);
-        if group == next {
-            sizes.push(0);
-        }
-        sizes[group as usize] += 1;
-        group_of.push(group);
-    }
-    // A counting sort: each group's first slot, then the records in input order.
-    let mut slot: Vec<u32> = sizes
+    let group_of: Vec<u32> = spans
         .iter()
-        .scan(0u32, |at, &n| {
-            let first = *at;
-            *at += n;
-            Some(first)
+        .map(|span| {
+            let key = nth_field(&batch.data[span.start..span.end], column);
+            let next = groups.len() as u32;
+            *groups.entry(key).or_insert(next)
         })
         .collect();
-    let mut order = vec![0u32; spans.len()];
-    for (i, &group) in group_of.iter().enumerate() {
-        let s = &mut slot[group as usize];
-        order[*s as usize] = i as u32;
-        *s += 1;
-    }
-    order
+    crate::order::by_key(&group_of, groups.len()).0
 }
 
 /// The raw bytes of field `n` of a record (quotes and all), or an empty slice when the record
@@ -885,17 +866,22 @@ mod tests {
         assert_eq!(fields("\"a\"b,c"), ["ab", "c"]);
     }
 
-    /// A console export's `Details` cells read in place give the same events and the same
-    /// quarantine as the cells unquoted first, for well-formed cells and for cells that only look
-    /// like one quoted field.
-    #[test]
-    fn details_read_in_place_agree_with_unquoted_cells() {
+    /// The mapping of the console's CSV header.
+    fn console_mapping() -> CsvMapping {
         let header: Vec<String> = "Date observed,Username,User type,Event type,IP address,\
             Affected user,Affected user ID,Actor ID,User agent,Details"
             .split(',')
             .map(str::to_owned)
             .collect();
-        let mut map = CsvMapping::new(&header, &ColumnMap::default()).expect("console header");
+        CsvMapping::new(&header, &ColumnMap::default()).expect("console header")
+    }
+
+    /// A console export's `Details` cells read in place give the same events and the same
+    /// quarantine as the cells unquoted first, for well-formed cells and for cells that only look
+    /// like one quoted field.
+    #[test]
+    fn details_read_in_place_agree_with_unquoted_cells() {
+        let mut map = console_mapping();
         assert!(map.details_last);
         // An actor type nobody documented is kept among the details, which takes the general
         // path with the cell's unquoted text.
@@ -1051,12 +1037,7 @@ mod tests {
     /// quarantine in the order of its lines.
     #[test]
     fn grouped_parsing_gives_the_rows_and_quarantine_of_input_order() {
-        let header: Vec<String> = "Date observed,Username,User type,Event type,IP address,\
-            Affected user,Affected user ID,Actor ID,User agent,Details"
-            .split(',')
-            .map(str::to_owned)
-            .collect();
-        let map = CsvMapping::new(&header, &ColumnMap::default()).expect("console header");
+        let map = console_mapping();
         assert_eq!(map.type_column, Some(3));
         let mut text = String::new();
         let types = [
@@ -1087,7 +1068,7 @@ mod tests {
             &batch.records,
             &CsvMapping {
                 type_column: None,
-                ..CsvMapping::new(&header, &ColumnMap::default()).expect("console header")
+                ..console_mapping()
             },
         );
         let lines: Vec<u64> = grouped.quarantined.iter().map(|q| q.line).collect();

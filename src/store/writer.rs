@@ -301,19 +301,7 @@ fn type_time_order(df: &DataFrame) -> Result<Option<IdxCa>> {
     let (ranks, rank) = type_ranks(df.column(cols::EVENT_TYPE)?.str()?);
     // A counting sort by rank: stable, so each rank's rows stay in input order.
     let buckets = rank as usize + 1;
-    let mut starts = vec![0usize; buckets + 1];
-    for &r in &ranks {
-        starts[r as usize + 1] += 1;
-    }
-    for b in 0..buckets {
-        starts[b + 1] += starts[b];
-    }
-    let mut next = starts.clone();
-    let mut order: Vec<IdxSize> = vec![0; ranks.len()];
-    for (row, &r) in ranks.iter().enumerate() {
-        order[next[r as usize]] = row as IdxSize;
-        next[r as usize] += 1;
-    }
+    let (mut order, starts) = crate::order::by_key(&ranks, buckets);
     let owned: Vec<i64>;
     let time: &[i64] = match ts.cont_slice() {
         Ok(values) => values,
