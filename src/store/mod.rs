@@ -20,6 +20,7 @@ pub mod lock;
 pub mod manifest;
 mod pages;
 pub(crate) mod parquet;
+mod syncer;
 pub mod writer;
 
 use std::fs;

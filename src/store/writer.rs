@@ -16,7 +16,8 @@ thread of their own: the caller goes on deduplicating while parsing goes on, ins
 stage waiting for each flush (ingest kept both cores about three quarters busy before). Flushes
 reach it through a `Handoff` (a rendezvous for a day, a short queue for the small ones: weekends),
 and it encodes a flush's row groups side by side on rayon's pool, so the end of a file, when only
-the last days are left to write, keeps both cores busy too.
+the last days are left to write, keeps both cores busy too. A [`Syncer`] thread writes each flush
+to disk behind it, so that the fsyncs before the commit do not wait for every part's bytes.
 */
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ use rayon::prelude::*;
 use super::Store;
 use super::manifest::{Part, QuarantinePart, sync_dir};
 use super::parquet::{EncodedRowGroup, Layout, ParquetFile};
+use super::syncer::Syncer;
 use crate::error::{Error, Result};
 use crate::input::Quarantined;
 use crate::model::schema::{cols, event_schema};
@@ -643,7 +645,8 @@ impl<'a> FileWriter<'a> {
         let mut open = self.join_encoder()?;
         let mut parts = Vec::new();
         let mut dirs = Vec::new();
-        // Footers and fsyncs of all parts at once: the disk merges the flushes.
+        // Footers and fsyncs of all parts at once: the disk merges the flushes. Their rows were
+        // synced as they were written (src/store/syncer.rs), so little is left to write.
         open.par_iter_mut().try_for_each(|(_, p)| close(p))?;
         for (date, p) in open {
             parts.push(Part {
@@ -687,19 +690,24 @@ impl<'a> FileWriter<'a> {
 /// error it deletes the parts it opened and stops, which the caller sees on its next send.
 fn encode_jobs(jobs: StopOnDrop) -> Encoded {
     let mut open: BTreeMap<String, OpenPart> = BTreeMap::new();
-    while let Some(job) = jobs.0.recv() {
-        if let Err(e) = encode(&mut open, job) {
-            for p in open.values() {
-                let _ = fs::remove_file(&p.tmp);
-            }
-            return Err(e);
+    let encoded = Syncer::start().and_then(|syncer| {
+        while let Some(job) = jobs.0.recv() {
+            encode(&mut open, job, &syncer)?;
         }
+        syncer.finish()
+    });
+    if let Err(e) = encoded {
+        for p in open.values() {
+            let _ = fs::remove_file(&p.tmp);
+        }
+        return Err(e);
     }
     Ok(open)
 }
 
-/// Write one flush as row groups, sorted by event type and time.
-fn encode(open: &mut BTreeMap<String, OpenPart>, job: Job) -> Result<()> {
+/// Write one flush as row groups, sorted by event type and time, and have `syncer` write them
+/// to disk while the next flushes are encoded.
+fn encode(open: &mut BTreeMap<String, OpenPart>, job: Job, syncer: &Syncer) -> Result<()> {
     let mut frames = job.frames.into_iter();
     let mut df = frames.next().unwrap_or_default();
     for f in frames {
@@ -751,6 +759,7 @@ fn encode(open: &mut BTreeMap<String, OpenPart>, job: Job) -> Result<()> {
     for group in &groups {
         part.writer.write_encoded(group)?;
     }
+    syncer.request(&part.file, &part.tmp)?;
     part.rows += df.height() as u64;
     part.min_ns = part.min_ns.min(min);
     part.max_ns = part.max_ns.max(max);
