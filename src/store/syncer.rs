@@ -27,7 +27,8 @@ pub(crate) struct Syncer {
 }
 
 impl Syncer {
-    pub fn start() -> Result<Syncer> {
+    /// Start the thread; the error is the operating system's refusal of a new thread.
+    pub fn start() -> std::io::Result<Syncer> {
         let (requests, queue) = mpsc::channel::<(File, PathBuf)>();
         let thread = std::thread::Builder::new()
             .name("auditlens-sync".into())
@@ -36,8 +37,7 @@ impl Syncer {
                     file.sync_data().map_err(|e| Error::io(&path, e))?;
                 }
                 Ok(())
-            })
-            .map_err(|e| Error::io(PathBuf::new(), e))?;
+            })?;
         Ok(Syncer {
             requests: Some(requests),
             thread: Some(thread),

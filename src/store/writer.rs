@@ -440,9 +440,10 @@ impl<'a> FileWriter<'a> {
     pub fn new(store: &'a Store, source_file: &str) -> Result<FileWriter<'a>> {
         let jobs = Arc::new(Handoff::default());
         let rx = StopOnDrop(Arc::clone(&jobs));
+        let syncer = Syncer::start().map_err(|e| Error::io(store.root(), e))?;
         let encoder = std::thread::Builder::new()
             .name("auditlens-encoder".into())
-            .spawn(move || encode_jobs(rx))
+            .spawn(move || encode_jobs(rx, syncer))
             .map_err(|e| Error::io(store.root(), e))?;
         Ok(FileWriter {
             store,
@@ -688,15 +689,16 @@ impl<'a> FileWriter<'a> {
 
 /// The encoder thread: write each job's rows into its date's part until the writer is done. On an
 /// error it deletes the parts it opened and stops, which the caller sees on its next send.
-fn encode_jobs(jobs: StopOnDrop) -> Encoded {
+fn encode_jobs(jobs: StopOnDrop, syncer: Syncer) -> Encoded {
     let mut open: BTreeMap<String, OpenPart> = BTreeMap::new();
-    let encoded = Syncer::start().and_then(|syncer| {
+    let mut encode_all = || -> Result<()> {
         while let Some(job) = jobs.0.recv() {
             encode(&mut open, job, &syncer)?;
         }
-        syncer.finish()
-    });
-    if let Err(e) = encoded {
+        Ok(())
+    };
+    // Every flush's sync is awaited, and its error reported, before the parts are closed.
+    if let Err(e) = encode_all().and_then(|()| syncer.finish()) {
         for p in open.values() {
             let _ = fs::remove_file(&p.tmp);
         }
