@@ -11,8 +11,9 @@ hashes (SHA-256 of the file) and splits the bytes into batches of records; a par
 batch to rayon's pool, which turns records into event columns (the canonical JSON of the details and
 the BLAKE3 event id are computed there); the calling thread gets the parsed chunks in file order and
 deduplicates them, and the store's writer sorts each day on a thread of its own, which encodes the
-day's row groups on rayon's pool (`store::writer`). Bounded channels between the stages keep memory
-flat for any file size.
+day's row groups on rayon's pool (`store::writer`), and a sync thread writes each day's part to
+disk behind it (`store::syncer`). Bounded channels between the stages keep memory flat for any file
+size.
 Profiles of ingest spread its CPU thin: splitting and converting records (the canonical details
 most), zstd and polars' Parquet encoding, the file hash, then the event ids (hashed many rows at a
 time, see `model::many_hashes`); the per-row work of this module allocates nothing in the common
