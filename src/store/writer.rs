@@ -718,7 +718,11 @@ fn encode(open: &mut BTreeMap<String, OpenPart>, job: Job, syncer: &Syncer) -> R
     // Rechunk first: concatenating string columns shares their buffers, and a gather from a
     // single chunk then moves only the 16-byte views. Gathering from many chunks makes polars
     // copy every string into a new buffer in the new (random) order.
-    df.rechunk_mut_par();
+    // On this thread rather than polars' pool: the day's rechunked columns are then allocated and
+    // freed by one thread, and mimalloc hands the memory one day frees to the next. Rechunked on
+    // the pool (whose threads do not reuse what another thread freed), every day took fresh
+    // pages: a 5M-row ingest peaked 170-220 MB higher (bench/NOTES.md, twenty-seventh session).
+    df.rechunk_mut();
     let df = match type_time_order(&df)? {
         Some(order) => gather(&df, &order)?,
         None => df,
