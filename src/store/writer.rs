@@ -720,8 +720,9 @@ fn encode(open: &mut BTreeMap<String, OpenPart>, job: Job, syncer: &Syncer) -> R
     // copy every string into a new buffer in the new (random) order.
     // On this thread rather than polars' pool: the day's rechunked columns are then allocated and
     // freed by one thread, and mimalloc hands the memory one day frees to the next. Rechunked on
-    // the pool (whose threads do not reuse what another thread freed), every day took fresh
-    // pages: a 5M-row ingest peaked 170-220 MB higher (bench/NOTES.md, twenty-seventh session).
+    // the pool, they went back to the pool's threads when the encoder freed them, to be reused
+    // only when those allocated the same sizes again, so every day took fresh pages: a 5M-row
+    // ingest peaked 170-220 MB higher (bench/NOTES.md, twenty-seventh session).
     df.rechunk_mut();
     let df = match type_time_order(&df)? {
         Some(order) => gather(&df, &order)?,
