@@ -22,8 +22,8 @@ use crate::error::{Error, Result};
 
 /// A thread that syncs the files it is handed, in order, one at a time.
 pub(crate) struct Syncer {
-    requests: Option<mpsc::Sender<(File, PathBuf)>>,
-    thread: Option<JoinHandle<Result<()>>>,
+    requests: mpsc::Sender<(File, PathBuf)>,
+    thread: JoinHandle<Result<()>>,
 }
 
 impl Syncer {
@@ -38,29 +38,25 @@ impl Syncer {
                 }
                 Ok(())
             })?;
-        Ok(Syncer {
-            requests: Some(requests),
-            thread: Some(thread),
-        })
+        Ok(Syncer { requests, thread })
     }
 
     /// Sync what has been written to `file` (at `path`, for errors) so far, in the background.
     pub fn request(&self, file: &File, path: &Path) -> Result<()> {
         let handle = file.try_clone().map_err(|e| Error::io(path, e))?;
-        if let Some(requests) = &self.requests {
-            // The thread only stops early on a failed sync, whose error `finish` returns.
-            let _ = requests.send((handle, path.to_owned()));
-        }
+        // The thread only stops early on a failed sync, whose error `finish` returns.
+        let _ = self.requests.send((handle, path.to_owned()));
         Ok(())
     }
 
     /// Wait until every requested sync is done: the first error, if one failed.
-    pub fn finish(mut self) -> Result<()> {
-        self.requests = None;
-        match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(synced)) => synced,
-            Some(Err(panic)) => std::panic::resume_unwind(panic),
-            None => Ok(()),
+    pub fn finish(self) -> Result<()> {
+        let Syncer { requests, thread } = self;
+        // The thread ends once the queue is empty and no more can come.
+        drop(requests);
+        match thread.join() {
+            Ok(synced) => synced,
+            Err(panic) => std::panic::resume_unwind(panic),
         }
     }
 }
