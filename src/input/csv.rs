@@ -27,6 +27,13 @@ use crate::model::schema::EventColumns;
 const MAX_RECORD_BYTES: usize = 64 << 20;
 /// Bytes read from the source at a time.
 const READ_CHUNK: usize = 8 << 20;
+/// Capacity a read buffer keeps past a read for the part of a record carried over to the next
+/// one (a record is usually well under a kilobyte). Without it a recycled buffer was a few bytes
+/// short for its next read, so the first batches' buffers each grew by doubling, copied into new
+/// memory: four 8 MiB copies at the start of a file and a peak 20 MB higher at 1M rows. First
+/// touches of memory are dear (the kernel zeroes each page: 0.6-1.5 ms a megabyte on the
+/// benchmark's virtual machine, 25 times a `memset` of memory already touched).
+const TAIL_SLACK: usize = 64 << 10;
 
 /// One record's position in a batch's bytes.
 #[derive(Debug, Clone, Copy)]
@@ -261,6 +268,12 @@ impl ReadBuf {
     fn read_from(&mut self, reader: &mut impl Read, want: usize) -> std::io::Result<usize> {
         let end = self.filled + want;
         if self.storage.len() < end {
+            // Room for the next read's carried-over tail as well, so that a recycled buffer
+            // takes the next read without growing (see `TAIL_SLACK`).
+            if self.storage.capacity() < end {
+                self.storage
+                    .reserve_exact(end + TAIL_SLACK - self.storage.len());
+            }
             // Zeroed once: the storage keeps this length from batch to batch.
             self.storage.resize(end, 0);
         }
