@@ -32,7 +32,7 @@ const READ_CHUNK: usize = 8 << 20;
 /// short for its next read, so the first batches' buffers each grew by doubling, copied into new
 /// memory: four 8 MiB copies at the start of a file and a peak 20 MB higher at 1M rows. First
 /// touches of memory are dear (the kernel zeroes each page: 0.6-1.5 ms a megabyte on the
-/// benchmark's virtual machine, 25 times a `memset` of memory already touched).
+/// benchmark's virtual machine, 12 to 30 times a `memset` of memory already touched).
 const TAIL_SLACK: usize = 64 << 10;
 
 /// One record's position in a batch's bytes.
