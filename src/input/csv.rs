@@ -1178,6 +1178,33 @@ mod tests {
     }
 
     #[test]
+    fn recycled_buffers_take_the_next_read_without_growing() {
+        // Records of different lengths, so the part of a record carried over from one read to the
+        // next differs from read to read.
+        let mut input = String::new();
+        for i in 0..2000 {
+            input.push_str(&"x".repeat(i % 50));
+            input.push_str(",y\n");
+        }
+        let mut s = Splitter::new(input.as_bytes(), Vec::new(), 2, 2, false);
+        s.read_chunk = 1000;
+        let (mut records, mut capacities) = (0, Vec::new());
+        // Batches as large as a read, so each hands over its whole buffer.
+        while let Some(b) = s.next_batch(1 << 20).unwrap() {
+            records += b.records.len();
+            capacities.push(b.data.capacity());
+            s.recycle(b.data);
+        }
+        assert_eq!(records, 2000);
+        assert!(capacities.len() > 50, "{} batches", capacities.len());
+        // Two buffers take turns (the one being read into and the one handed back), each sized
+        // once; one that grew when it was reused would show a third capacity.
+        capacities.sort_unstable();
+        capacities.dedup();
+        assert!(capacities.len() <= 2, "capacities {capacities:?}");
+    }
+
+    #[test]
     fn records_with_quoted_newlines_keep_physical_line_numbers() {
         let (good, bad) = split_all("a,b\r\n\"x\ny\",z\r\n\r\nc,d", 2);
         assert!(bad.is_empty());
